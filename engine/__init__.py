@@ -1,0 +1,1 @@
+"""The trading engine: strategy, OMS, RMS and router."""

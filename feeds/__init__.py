@@ -1,0 +1,1 @@
+"""Everything that speaks a venue's wire protocol: feeds, gateways and the simulated venues."""

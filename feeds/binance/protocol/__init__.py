@@ -1,0 +1,1 @@
+"""feeds/binance/protocol package."""

@@ -1,0 +1,1 @@
+"""feeds/gate package."""

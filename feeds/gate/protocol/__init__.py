@@ -1,0 +1,1 @@
+"""feeds/gate/protocol package."""

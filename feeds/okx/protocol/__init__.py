@@ -1,0 +1,1 @@
+"""feeds/okx/protocol package."""

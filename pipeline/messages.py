@@ -1,0 +1,157 @@
+"""Messages that cross process boundaries on the order path, and their compact encoding.
+
+Engine -> gateway: `NewOrder`, `CancelOrder`, `CancelAll`, `Heartbeat`.
+Gateway -> engine: `ExecReport` (acks, fills, cancels, rejects, status answers) and
+`GatewayStatus`.
+
+Money is exact: prices in integer ticks and sizes in integer lots of the order's `Instrument`;
+fees as `Decimal`. Every order carries the latency stamps the benchmarks need (int ns):
+the triggering tick's `ts_recv`, the engine's decision, the gateway's send, the venue ack.
+
+Encoding: a message is a tuple `(TAG, field, field, ...)` serialized with orjson (Decimals as
+strings, enums as ints). That is ~3x smaller and faster than pickle for these shapes and keeps
+the queue payload language-neutral for captures and debugging.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any, Union
+
+import orjson
+
+from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
+
+
+class ExecType(IntEnum):
+    """What happened, as reported by a venue (or by the gateway on the venue's behalf)."""
+
+    NEW = 1            # accepted / resting
+    TRADE = 2          # a fill (partial or final: see `status`)
+    CANCELED = 3
+    REJECTED = 4       # a new order refused
+    EXPIRED = 5        # IOC/FOK remainder, post-only cancelled by the venue, dead-man switch
+    CANCEL_REJECTED = 6  # a cancel refused (e.g. unknown order)
+    STATUS = 7         # answer to a status query / reconciliation
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    client_id: str
+    venue: str
+    symbol: str            # internal BASE/QUOTE
+    side: Side
+    price_ticks: int       # ignored for MARKET
+    lots: int
+    order_type: OrderType = OrderType.LIMIT
+    tif: TimeInForce = TimeInForce.POST_ONLY
+    ts_tick_recv: int = 0  # ts_recv of the tick that triggered the decision
+    ts_decision: int = 0   # engine decided (strategy -> RMS -> OMS done)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    client_id: str
+    venue: str
+    symbol: str
+    venue_order_id: str = ""
+    ts_decision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    """Cancel every open order on `venue` (one `symbol`, or all when empty)."""
+
+    venue: str
+    symbol: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Engine liveness for the gateway's own dead-man switch."""
+
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecReport:
+    venue: str
+    symbol: str
+    client_id: str
+    venue_order_id: str
+    exec_type: ExecType
+    status: OrderStatus
+    side: Side
+    price_ticks: int = 0
+    lots: int = 0
+    filled_lots: int = 0          # cumulative
+    last_lots: int = 0            # this fill
+    last_price_ticks: int = 0     # this fill
+    fee: Decimal = Decimal(0)     # this fill's fee; positive = paid, negative = rebate
+    fee_asset: str = ""
+    trade_id: str = ""
+    is_maker: bool = False
+    reason: RejectReason = RejectReason.NONE
+    reason_text: str = ""
+    ts_event: int = 0             # venue time
+    ts_recv: int = 0              # gateway received the report
+    ts_sent: int = 0              # gateway sent the order frame (for order->ack)
+    ts_tick_recv: int = 0         # carried from NewOrder (for tick->order)
+    ts_decision: int = 0          # carried from NewOrder
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayStatus:
+    """Gateway state changes the engine must act on (connected, rate-limited, down)."""
+
+    venue: str
+    state: str  # "up" | "down" | "rate_limited" | "reconciled"
+    detail: str = ""
+    ts: int = 0
+
+
+Message = Union[NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus]
+
+_TYPES: tuple[type, ...] = (NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus)
+_TAG_OF = {t: i for i, t in enumerate(_TYPES)}
+_FIELDS = {t: tuple(f.name for f in fields(t)) for t in _TYPES}
+# Per type, the constructor to apply to each field on decode (None = keep the JSON value).
+_DECODERS: dict[type, tuple[Any, ...]] = {}
+for _t in _TYPES:
+    conv: list[Any] = []
+    for _f in fields(_t):
+        ann = _f.type if isinstance(_f.type, str) else getattr(_f.type, "__name__", "")
+        conv.append({"Side": Side, "OrderType": OrderType, "TimeInForce": TimeInForce,
+                     "ExecType": ExecType, "OrderStatus": OrderStatus,
+                     "RejectReason": RejectReason, "Decimal": Decimal}.get(ann))
+    _DECODERS[_t] = tuple(conv)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return str(obj)
+    raise TypeError(f"cannot encode {type(obj).__name__}")
+
+
+def encode(msg: Message) -> bytes:
+    """Message -> bytes: `[tag, field1, field2, ...]` as JSON (enums as ints)."""
+    t = type(msg)
+    row = [_TAG_OF[t]]
+    row.extend(getattr(msg, name) for name in _FIELDS[t])
+    return orjson.dumps(row, default=_default)
+
+
+def decode(data: bytes) -> Message:
+    """bytes -> Message; raises ValueError on anything malformed (never returns garbage)."""
+    try:
+        row = orjson.loads(data)
+        t = _TYPES[row[0]]
+        values = row[1:]
+        convs = _DECODERS[t]
+        if len(values) != len(convs):
+            raise ValueError(f"{t.__name__}: {len(values)} fields, expected {len(convs)}")
+        return t(*[v if c is None else c(v) for c, v in zip(convs, values)])
+    except (orjson.JSONDecodeError, IndexError, TypeError, KeyError) as exc:
+        raise ValueError(f"undecodable message: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Shared-memory transport: ring buffers, book slots, wait strategies and the segment registry."""

@@ -1,0 +1,1 @@
+"""Persistence: PostgreSQL (COPY), Redis live state, capture files."""
