@@ -3,6 +3,7 @@
 Engine -> gateway: `NewOrder`, `CancelOrder`, `CancelAll`, `Heartbeat`.
 Gateway -> engine: `ExecReport` (acks, fills, cancels, rejects, status answers) and
 `GatewayStatus`.
+Supervisor -> any process: `Command` (halt, resume, kill, shutdown).
 
 Money is exact: prices in integer ticks and sizes in integer lots of the order's `Instrument`;
 fees as `Decimal`. Every order carries the latency stamps the benchmarks need (int ns):
@@ -112,9 +113,19 @@ class GatewayStatus:
     ts: int = 0
 
 
-Message = Union[NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus]
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Supervisor / control API -> a process: `halt`, `resume`, `kill`, `shutdown`, ..."""
 
-_TYPES: tuple[type, ...] = (NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus)
+    name: str
+    arg: str = ""
+    ts: int = 0
+
+
+Message = Union[NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus, Command]
+
+_TYPES: tuple[type, ...] = (NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus,
+                            Command)
 _TAG_OF = {t: i for i, t in enumerate(_TYPES)}
 _FIELDS = {t: tuple(f.name for f in fields(t)) for t in _TYPES}
 # Per type, the constructor to apply to each field on decode (None = keep the JSON value).

@@ -1,0 +1,164 @@
+"""The `hft` command line: run, status, config check, bench, sim.
+
+Thin: parses arguments, loads config, and hands off to the supervisor, the status table or a
+benchmark module. Exit codes: 0 ok, 1 runtime failure, 2 bad config or usage.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from pipeline.config import ConfigError, load_config
+
+DEFAULT_CONFIG = "config.toml"
+
+
+def _config_path(arg: str | None) -> str | None:
+    """--config, else ./config.toml when present, else built-in defaults (sim mode)."""
+    if arg:
+        return arg
+    return DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    try:
+        load_config(args.file)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(line)
+        return 2
+    print("ok")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.logging_setup import setup_logging
+    from pipeline.supervisor import Supervisor
+
+    path = _config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"bad config {path or '(defaults)'}:", file=sys.stderr)
+        print(str(exc), file=sys.stderr)
+        return 2
+    setup_logging(config.system.log_level, "supervisor")
+    sup = Supervisor(config, path, duration_s=args.duration, summary_path=args.summary)
+    return sup.run()
+
+
+def status_rows() -> list[dict[str, Any]]:
+    """Every process of every live run on this machine, from the shared status tables."""
+    from shm import registry
+    from shm.status import StatusTable
+    from pipeline.supervisor import STATE_NAMES
+
+    rows: list[dict[str, Any]] = []
+    now = time.time_ns()
+    for name in registry.list_segments():
+        if ".status." not in name:
+            continue
+        owner = int(name.split(".")[1])
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            continue
+        table = StatusTable.attach(name)
+        try:
+            for entry in table.snapshot():
+                pid = entry.get("pid", 0)
+                try:
+                    cores = sorted(os.sched_getaffinity(pid)) if pid else []
+                except OSError:
+                    cores = []
+                hb = entry.get("heartbeat_ns", 0)
+                rows.append({
+                    "supervisor": owner,
+                    "name": entry.get("role", ""),
+                    "pid": pid,
+                    "cores": cores,
+                    "heartbeat_age_s": round((now - hb) / 1e9, 3) if hb else None,
+                    "restarts": entry.get("restarts", 0),
+                    "state": STATE_NAMES.get(entry.get("state", 0), str(entry.get("state"))),
+                    "counters": entry.get("counters", {}),
+                })
+        finally:
+            table.close()
+    return rows
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    rows = status_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no hft run is active on this machine")
+        return 1
+    print(f"{'process':<18}{'pid':>8}  {'cores':<8}{'beat age':>9}  {'restarts':>8}  "
+          f"{'state':<9} counters")
+    for r in rows:
+        age = "-" if r["heartbeat_age_s"] is None else f"{r['heartbeat_age_s']:.2f}s"
+        counters = " ".join(f"{k}={v}" for k, v in r["counters"].items() if v)
+        print(f"{r['name']:<18}{r['pid']:>8}  {','.join(map(str, r['cores'])):<8}{age:>9}  "
+              f"{r['restarts']:>8}  {r['state']:<9} {counters}")
+    return 0
+
+
+BENCHES = {"ring": "bench.ring", "sim": "bench.sim_matching", "oms": "bench.oms",
+           "writer": "bench.writer"}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    names = list(BENCHES) if args.name == "all" else [args.name]
+    code = 0
+    for name in names:
+        try:
+            mod = importlib.import_module(BENCHES[name])
+        except ImportError as exc:
+            print(f"bench {name}: not available ({exc})", file=sys.stderr)
+            code = 1
+            continue
+        code |= int(mod.main(["--json"] if args.json else []) or 0)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hft", description="hft: HFT market making for Binance, OKX, Gate")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    r = sub.add_parser("run", help="start the whole system under the supervisor")
+    r.add_argument("--config", help=f"config file (default ./{DEFAULT_CONFIG} if present)")
+    r.add_argument("--duration", type=float, default=None, help="stop by itself after SECONDS")
+    r.add_argument("--summary", default=None, help="also write the run summary as JSON here")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("status", help="every process of the running system")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("config", help="configuration tools")
+    csub = c.add_subparsers(dest="config_cmd", required=True)
+    cc = csub.add_parser("check", help='print "ok" or every error with its key path')
+    cc.add_argument("file")
+    cc.set_defaults(func=cmd_config_check)
+
+    b = sub.add_parser("bench", help="run a benchmark (or all) and print its figures")
+    b.add_argument("name", choices=[*BENCHES, "all"])
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

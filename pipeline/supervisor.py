@@ -1,0 +1,332 @@
+"""The supervisor: one command launches, pins, names, watches, restarts and stops every process.
+
+`hft run` builds a `Supervisor` from the config. It creates the run's shared segments (status
+table, one tick ring and one book-slot segment per venue) and the IPC queues, then spawns the
+processes in dependency order: simulated venues (sim mode), feeds, writer, gateways, engine.
+Children are started **by module name** through `pipeline.process.child_entry`; the supervisor
+imports none of their internals.
+
+Watching: a child that exits or stops heart-beating (no beat for `heartbeat_timeout_ms`) is
+restarted with exponential back-off; past `max_restarts` it stays down and the supervisor
+halts trading (engine `halt`, every gateway `CancelAll`) and says why.
+
+Shutdown (SIGINT/SIGTERM, `--duration`, or a halt that cannot continue) goes in order: the
+engine halts its strategy, cancels all open orders and confirms; then gateways, feeds, the
+writer (which flushes) and the simulator stop; stragglers are killed; segments are unlinked;
+exit code 0.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.ipc import MessageQueue
+from pipeline.messages import CancelAll, Command
+from pipeline.process import ProcessSpec, SharedHandles, child_entry, pin_to_cores, set_title
+from shm import registry
+
+log = logging.getLogger(__name__)
+
+# Role -> module run in that process (by name: the supervisor never imports them).
+ROLE_MODULES = {
+    "sim": "feeds.sim.server",
+    "feed": "feeds.runner",
+    "writer": "writer.main",
+    "gateway": "feeds.gateway",
+    "engine": "engine.main",
+}
+# Shutdown order (first stopped first) and how long each group may take.
+STOP_ORDER = ("engine", "gateway", "feed", "writer", "sim")
+
+STATE_STARTING, STATE_RUNNING, STATE_STOPPING, STATE_STOPPED, STATE_FAILED = range(1, 6)
+STATE_NAMES = {0: "-", STATE_STARTING: "starting", STATE_RUNNING: "running",
+               STATE_STOPPING: "stopping", STATE_STOPPED: "stopped", STATE_FAILED: "failed"}
+
+
+@dataclass
+class Child:
+    spec: ProcessSpec
+    proc: Any = None            # multiprocessing.Process
+    restarts: int = 0
+    started_at: float = 0.0     # monotonic
+    next_start_at: float = 0.0  # monotonic; back-off gate
+    failed: bool = False
+    stopping: bool = False
+
+
+def build_specs(config: Config) -> list[ProcessSpec]:
+    """Every process of a run, in start order, with cores and status-table slots."""
+    venues = list(config.exchanges.enabled())
+    plan: list[tuple[str, str, str]] = []
+    if config.pipeline.mode == "sim":
+        plan.append(("sim", "sim", ""))
+    plan += [(f"feed:{v}", "feed", v) for v in venues]
+    plan.append(("writer", "writer", ""))
+    plan += [(f"gateway:{v}", "gateway", v) for v in venues]
+    plan.append(("engine", "engine", ""))
+    return [ProcessSpec(name=name, role=role, module=ROLE_MODULES[role], venue=venue,
+                        cores=config.cores_for(role, venue), slot=i)
+            for i, (name, role, venue) in enumerate(plan)]
+
+
+class Supervisor:
+    def __init__(self, config: Config, config_path: str | None, *,
+                 duration_s: float | None = None, summary_path: str | None = None,
+                 modules: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.duration_s = duration_s if duration_s is not None else (
+            config.system.run_duration_s or None)
+        self.summary_path = summary_path
+        self.specs = build_specs(config)
+        if modules:  # tests swap in their own role modules
+            self.specs = [ProcessSpec(s.name, s.role, modules.get(s.role, s.module), s.venue,
+                                      s.cores, s.slot) for s in self.specs]
+        self.children = {s.name: Child(s) for s in self.specs}
+        self._mp = mp.get_context("spawn")
+        self._stop_requested = False
+        self._stop_reason = ""
+        self._halted_reason = ""
+        self._segments: list[str] = []
+        self._closers: list[Any] = []
+        self.status: Any = None
+        self.handles: SharedHandles | None = None
+        self.pid = os.getpid()
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _create_shared(self) -> SharedHandles:
+        from shm.book import BookSlots
+        from shm.layout import TICK_DTYPE
+        from shm.ring import RingWriter
+        from shm.status import StatusTable
+
+        removed = registry.cleanup_stale()
+        if removed:
+            log.info("removed %d stale shared-memory segment(s) from a crashed run", len(removed))
+        status_name = registry.segment_name("status", "main")
+        self.status = StatusTable.create(status_name, n_slots=len(self.specs), n_counters=16)
+        self._segments.append(status_name)
+        self._closers.append(self.status)
+        rings, books = {}, {}
+        pc = self.config.pipeline
+        for venue, ex in self.config.exchanges.enabled().items():
+            rname = registry.segment_name("ring", f"ticks.{venue}")
+            ring = RingWriter.create(rname, TICK_DTYPE, pc.tick_ring_capacity)
+            self._closers.append(ring)
+            bname = registry.segment_name("book", venue)
+            book = BookSlots.create(bname, n_symbols=len(ex.symbols), depth=pc.book_depth)
+            self._closers.append(book)
+            rings[venue], books[venue] = rname, bname
+            self._segments += [rname, bname]
+        qbytes = pc.event_queue_bytes
+        venues = list(self.config.exchanges.enabled())
+        handles = SharedHandles(
+            config_path=self.config_path,
+            status_segment=status_name,
+            tick_rings=rings,
+            book_segments=books,
+            order_queues={v: MessageQueue(f"orders.{v}", max(qbytes // 8, 1 << 20)) for v in venues},
+            report_queue=MessageQueue("reports", max(qbytes // 4, 1 << 20)),
+            event_queue=MessageQueue("events", qbytes),
+            control_queues={s.name: MessageQueue(f"control.{s.name}", 1 << 16) for s in self.specs},
+            run_id=f"{self.pid}",
+            extra={"summary_path": self._engine_summary_path()},
+        )
+        for spec in self.specs:
+            self.status.slot(spec.slot).set_role(spec.name, [])
+        return handles
+
+    def _engine_summary_path(self) -> str:
+        run_dir = Path(self.config.system.data_dir) / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return str(run_dir / f"engine-summary-{self.pid}.json")
+
+    # -- process control ---------------------------------------------------------------------
+    def _spawn(self, child: Child) -> None:
+        assert self.handles is not None
+        slot = self.status.slot(child.spec.slot)
+        proc = self._mp.Process(target=child_entry, args=(child.spec, self.handles),
+                                name=child.spec.name, daemon=False)
+        proc.start()
+        child.proc = proc
+        child.started_at = time.monotonic()
+        slot.set_pid(proc.pid or 0)
+        slot.set_restarts(child.restarts)
+        slot.set_state(STATE_STARTING)
+        slot.beat(time.time_ns())  # start of the grace period
+        log.info("started %s pid=%s cores=%s", child.spec.name, proc.pid, list(child.spec.cores))
+
+    def _backoff_s(self, restarts: int) -> float:
+        rc = self.config.pipeline.restart
+        return min(rc.backoff_initial_ms * (2 ** max(restarts - 1, 0)), rc.backoff_max_ms) / 1000
+
+    def _on_child_down(self, child: Child, why: str) -> None:
+        rc = self.config.pipeline.restart
+        slot = self.status.slot(child.spec.slot)
+        if child.restarts >= rc.max_restarts:
+            child.failed = True
+            child.proc = None
+            slot.set_state(STATE_FAILED)
+            self.halt_trading(f"{child.spec.name} {why} and exceeded {rc.max_restarts} restarts")
+            return
+        child.restarts += 1
+        child.proc = None
+        child.next_start_at = time.monotonic() + self._backoff_s(child.restarts)
+        slot.set_restarts(child.restarts)
+        slot.set_state(STATE_STARTING)
+        log.warning("%s %s; restart %d/%d in %.2fs", child.spec.name, why, child.restarts,
+                    rc.max_restarts, self._backoff_s(child.restarts))
+
+    def halt_trading(self, reason: str) -> None:
+        """Stop trading everywhere and say why (a process is beyond restarting)."""
+        if self._halted_reason:
+            return
+        self._halted_reason = reason
+        log.error("HALTING TRADING: %s", reason)
+        assert self.handles is not None
+        engine_q = self.handles.control_queues.get("engine")
+        if engine_q is not None:
+            engine_q.put(Command("halt", reason, time.time_ns()))
+        for venue, q in self.handles.order_queues.items():
+            q.put(CancelAll(venue, "", f"supervisor halt: {reason}"))
+
+    def check_children(self) -> None:
+        """One watch pass: reap exits, detect silent processes, restart when their time comes."""
+        now = time.monotonic()
+        timeout_s = self.config.pipeline.restart.heartbeat_timeout_ms / 1000
+        now_ns = time.time_ns()
+        for child in self.children.values():
+            if child.failed or child.stopping:
+                continue
+            slot = self.status.slot(child.spec.slot)
+            if child.proc is None:
+                if now >= child.next_start_at:
+                    self._spawn(child)
+                continue
+            if not child.proc.is_alive():
+                code = child.proc.exitcode
+                child.proc.join(0)
+                self._on_child_down(child, f"exited with code {code}")
+                continue
+            age_s = (now_ns - slot.heartbeat_ns()) / 1e9
+            if age_s > timeout_s:
+                log.warning("%s silent for %.1fs: killing it", child.spec.name, age_s)
+                child.proc.kill()
+                child.proc.join(2)
+                self._on_child_down(child, f"stopped heart-beating ({age_s:.1f}s)")
+            elif slot.state() == STATE_STARTING and now - child.started_at > 0.0:
+                slot.set_state(STATE_RUNNING)
+
+    # -- run ---------------------------------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        if not self._stop_requested:
+            self._stop_requested = True
+            self._stop_reason = reason
+
+    def _install_signals(self) -> None:
+        def handler(signum: int, _frame: Any) -> None:
+            self.request_stop(signal.Signals(signum).name)
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+    def run(self) -> int:
+        set_title("supervisor")
+        pin_to_cores(self.config.cores_for("supervisor"))
+        self._install_signals()
+        self.handles = self._create_shared()
+        started = time.monotonic()
+        try:
+            for spec in self.specs:
+                self._spawn(self.children[spec.name])
+            while not self._stop_requested:
+                time.sleep(0.05)
+                self.check_children()
+                if self.duration_s and time.monotonic() - started >= self.duration_s:
+                    self.request_stop(f"duration {self.duration_s:g}s reached")
+            log.info("shutting down: %s", self._stop_reason)
+            self.shutdown()
+        finally:
+            self._release()
+        self._write_summary(time.monotonic() - started)
+        return 0
+
+    def _stop_group(self, role: str, timeout_s: float) -> None:
+        group = [c for c in self.children.values() if c.spec.role == role]
+        assert self.handles is not None
+        for child in group:
+            child.stopping = True
+            q = self.handles.control_queues.get(child.spec.name)
+            if q is not None:
+                q.put(Command("shutdown", self._stop_reason, time.time_ns()))
+            if child.proc is not None and child.proc.is_alive():
+                self.status.slot(child.spec.slot).set_state(STATE_STOPPING)
+                child.proc.terminate()  # SIGTERM: orderly stop in the child
+        deadline = time.monotonic() + timeout_s
+        for child in group:
+            if child.proc is None:
+                continue
+            child.proc.join(max(deadline - time.monotonic(), 0.05))
+            if child.proc.is_alive():
+                log.warning("%s did not stop in %.1fs: killing it", child.spec.name, timeout_s)
+                child.proc.kill()
+                child.proc.join(2)
+            self.status.slot(child.spec.slot).set_state(STATE_STOPPED)
+
+    def shutdown(self) -> None:
+        """Ordered stop: engine (halt, cancel all, confirm) -> gateways -> feeds -> writer -> sim."""
+        t = self.config.pipeline.shutdown_timeout_s
+        for role in STOP_ORDER:
+            self._stop_group(role, t)
+
+    def _release(self) -> None:
+        for obj in self._closers:
+            try:
+                obj.close()
+            except Exception:  # pragma: no cover - best effort at exit
+                log.exception("close failed")
+        if self.handles is not None:
+            for q in [*self.handles.order_queues.values(), self.handles.report_queue,
+                      self.handles.event_queue, *self.handles.control_queues.values()]:
+                q.close()
+        for name in self._segments:
+            registry.unlink(name)
+
+    def _write_summary(self, elapsed_s: float) -> None:
+        summary: dict[str, Any] = {"elapsed_s": round(elapsed_s, 3),
+                                   "stop_reason": self._stop_reason,
+                                   "halted": self._halted_reason,
+                                   "processes": {n: {"restarts": c.restarts, "failed": c.failed}
+                                                 for n, c in self.children.items()}}
+        assert self.handles is not None
+        engine_path = Path(self.handles.extra["summary_path"])
+        if engine_path.exists():
+            try:
+                summary.update(json.loads(engine_path.read_text()))
+            except ValueError:
+                log.error("engine summary %s is not valid JSON", engine_path)
+            engine_path.unlink(missing_ok=True)
+        print(format_summary(summary), flush=True)
+        if self.summary_path:
+            Path(self.summary_path).write_text(json.dumps(summary, indent=2, default=str))
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = ["== hft run summary =="]
+    for key in ("elapsed_s", "stop_reason", "halted", "orders", "fills", "cancels", "rejects",
+                "open_orders_at_exit", "volume", "realized_pnl"):
+        if key in summary and summary[key] not in ("", None):
+            lines.append(f"{key:>20}: {summary[key]}")
+    for key in ("t2o_us", "order_ack_us"):
+        if key in summary:
+            lines.append(f"{key:>20}: {summary[key]}")
+    for name, p in summary.get("processes", {}).items():
+        lines.append(f"{name:>20}: restarts={p['restarts']}{' FAILED' if p['failed'] else ''}")
+    return "\n".join(lines)
