@@ -128,6 +128,60 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from pipeline.audit import verify
+
+    try:
+        res = verify(args.file)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}")
+        return 2
+    if res.ok:
+        print(f"ok: {res.records} records, chain intact")
+        return 0
+    for problem in res.problems:
+        print(problem)
+    return 1
+
+
+def _passphrase(confirm: bool = False) -> str:
+    env = os.environ.get("HFT_KEYSTORE_PASSPHRASE")
+    if env:
+        return env
+    import getpass
+
+    pw = getpass.getpass("keystore passphrase: ")
+    if confirm and getpass.getpass("again: ") != pw:
+        raise SystemExit("passphrases differ")
+    return pw
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from pipeline.keystore import Keystore, KeystoreError
+
+    try:
+        ks = Keystore(args.keystore, _passphrase(confirm=args.keys_cmd == "add"
+                                                  and not os.path.exists(args.keystore)))
+        if args.keys_cmd == "add":
+            import getpass
+
+            value = os.environ.get("HFT_KEY_VALUE") or getpass.getpass(f"value for {args.name}: ")
+            ks.put(args.name, value)
+            print(f"stored {args.name}")
+        elif args.keys_cmd == "list":
+            for name in ks.names():
+                print(name)
+        elif args.keys_cmd == "remove":
+            if not ks.remove(args.name):
+                print(f"no key named {args.name}")
+                return 1
+            print(f"removed {args.name}")
+    except KeystoreError as exc:
+        print(f"keystore: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hft", description="hft: HFT market making for Binance, OKX, Gate")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -147,6 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
     cc = csub.add_parser("check", help='print "ok" or every error with its key path')
     cc.add_argument("file")
     cc.set_defaults(func=cmd_config_check)
+
+    a = sub.add_parser("audit", help="audit log tools")
+    asub = a.add_subparsers(dest="audit_cmd", required=True)
+    av = asub.add_parser("verify", help="check the hash chain; name every broken record")
+    av.add_argument("file")
+    av.set_defaults(func=cmd_audit_verify)
+
+    k = sub.add_parser("keys", help="encrypted keystore for venue API keys")
+    k.add_argument("--keystore", default=os.path.join("data", "keystore.json"))
+    ksub = k.add_subparsers(dest="keys_cmd", required=True)
+    ka = ksub.add_parser("add", help="add or replace a key (value from a prompt or HFT_KEY_VALUE)")
+    ka.add_argument("name")
+    ksub.add_parser("list", help="names only, never values")
+    kr = ksub.add_parser("remove")
+    kr.add_argument("name")
+    k.set_defaults(func=cmd_keys)
 
     b = sub.add_parser("bench", help="run a benchmark (or all) and print its figures")
     b.add_argument("name", choices=[*BENCHES, "all"])
