@@ -182,6 +182,60 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_control_token(args: argparse.Namespace) -> int:
+    from pipeline.control_api import hash_token, mint_token
+
+    token = mint_token()
+    print(f"token (give to the operator, shown once): {token}")
+    print(f'config line: {{ name = "{args.name}", role = "{args.role}", sha256 = "{hash_token(token)}" }}')
+    return 0
+
+
+def cmd_control_call(args: argparse.Namespace) -> int:
+    """halt | resume | kill | limits through the supervisor's control API."""
+    import urllib.error
+    import urllib.request
+
+    path = _config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if not config.control.port:
+        print("the control API is off: set [control] port and tokens in the config", file=sys.stderr)
+        return 2
+    token = os.environ.get("HFT_CONTROL_TOKEN", "")
+    if not token:
+        print("set HFT_CONTROL_TOKEN to your control token", file=sys.stderr)
+        return 2
+    body: dict[str, Any] = {}
+    if args.cmd in ("halt", "kill") and args.reason:
+        body["reason"] = args.reason
+    if args.cmd == "limits":
+        for item in args.set or []:
+            key, _, value = item.partition("=")
+            try:
+                body[key] = float(value)
+            except ValueError:
+                print(f"bad limit {item!r}: expected NAME=NUMBER", file=sys.stderr)
+                return 2
+    url = f"http://{config.control.host}:{config.control.port}/{args.cmd}"
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            print(resp.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(f"{exc.code}: {exc.read().decode()}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot reach the supervisor at {url}: {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hft", description="hft: HFT market making for Binance, OKX, Gate")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -217,6 +271,25 @@ def build_parser() -> argparse.ArgumentParser:
     kr = ksub.add_parser("remove")
     kr.add_argument("name")
     k.set_defaults(func=cmd_keys)
+
+    ct = sub.add_parser("control", help="control API tools")
+    ctsub = ct.add_subparsers(dest="control_cmd", required=True)
+    tok = ctsub.add_parser("token", help="mint a token and print its hashed config line")
+    tok.add_argument("name")
+    tok.add_argument("role", choices=["viewer", "trader", "admin"])
+    tok.set_defaults(func=cmd_control_token)
+
+    for name, helptext in (("halt", "stop quoting (orders stay managed)"),
+                           ("resume", "resume quoting after a halt"),
+                           ("kill", "halt and cancel every open order on every venue"),
+                           ("limits", "change risk limits: --set NAME=NUMBER ...")):
+        cp = sub.add_parser(name, help=helptext)
+        cp.add_argument("--config")
+        if name in ("halt", "kill"):
+            cp.add_argument("--reason", default="")
+        if name == "limits":
+            cp.add_argument("--set", action="append", metavar="NAME=NUMBER")
+        cp.set_defaults(func=cmd_control_call)
 
     b = sub.add_parser("bench", help="run a benchmark (or all) and print its figures")
     b.add_argument("name", choices=[*BENCHES, "all"])

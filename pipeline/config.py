@@ -211,6 +211,19 @@ class SimConfig(_Model):
     disable_okx_ws_snapshot: bool = False
 
 
+class ControlTokenConfig(_Model):
+    name: str = Field(min_length=1, max_length=64)
+    role: Literal["viewer", "trader", "admin"]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the token, never the token")
+
+
+class ControlConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65_535, description="0 = control API off")
+    tokens: tuple[ControlTokenConfig, ...] = ()
+    audit_file: str = "audit/audit.jsonl"  # under system.data_dir
+
+
 class MonitoringConfig(_Model):
     prometheus_port: int = Field(0, ge=0, le=65_535, description="0 = off")
 
@@ -225,6 +238,7 @@ class Config(_Model):
     pipeline: PipelineConfig = PipelineConfig()
     sim: SimConfig = SimConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    control: ControlConfig = ControlConfig()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Config":

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.audit import AuditLog
 from pipeline.config import Config
 from pipeline.ipc import MessageQueue
 from pipeline.messages import CancelAll, Command
@@ -100,6 +101,8 @@ class Supervisor:
         self.status: Any = None
         self.handles: SharedHandles | None = None
         self.pid = os.getpid()
+        self.audit: AuditLog | None = None
+        self._control: Any = None
 
     # -- set-up ------------------------------------------------------------------------------
     def _create_shared(self) -> SharedHandles:
@@ -191,12 +194,26 @@ class Supervisor:
             return
         self._halted_reason = reason
         log.error("HALTING TRADING: %s", reason)
+        self.audit_event("risk_state", "supervisor", {"state": "HALTED", "reason": reason})
+        self.send_engine(Command("halt", reason, time.time_ns()))
+        self.cancel_everywhere(f"supervisor halt: {reason}")
+
+    def send_engine(self, cmd: Command) -> bool:
         assert self.handles is not None
-        engine_q = self.handles.control_queues.get("engine")
-        if engine_q is not None:
-            engine_q.put(Command("halt", reason, time.time_ns()))
+        q = self.handles.control_queues.get("engine")
+        return q.put(cmd) if q is not None else False
+
+    def cancel_everywhere(self, reason: str) -> None:
+        assert self.handles is not None
         for venue, q in self.handles.order_queues.items():
-            q.put(CancelAll(venue, "", f"supervisor halt: {reason}"))
+            q.put(CancelAll(venue, "", reason))
+
+    def audit_event(self, kind: str, actor: str, data: dict[str, Any]) -> None:
+        if self.audit is not None:
+            try:
+                self.audit.append(kind, actor, data, time.time_ns())
+            except OSError:
+                log.exception("audit append failed")
 
     def check_children(self) -> None:
         """One watch pass: reap exits, detect silent processes, restart when their time comes."""
@@ -242,6 +259,9 @@ class Supervisor:
         pin_to_cores(self.config.cores_for("supervisor"))
         self._install_signals()
         self.handles = self._create_shared()
+        self.audit = AuditLog(Path(self.config.system.data_dir) / self.config.control.audit_file)
+        self.audit_event("run", "supervisor", {"event": "start", "mode": self.config.pipeline.mode})
+        self._start_control_api()
         started = time.monotonic()
         try:
             for spec in self.specs:
@@ -286,7 +306,25 @@ class Supervisor:
         for role in STOP_ORDER:
             self._stop_group(role, t)
 
+    def _start_control_api(self) -> None:
+        cc = self.config.control
+        if not cc.port:
+            return
+        from pipeline.control_api import ControlServer, TokenEntry, build_app
+        from pipeline.supervisor_actions import SupervisorActions
+
+        tokens = [TokenEntry(t.name, t.role, t.sha256) for t in cc.tokens]
+        app = build_app(SupervisorActions(self), tokens, self.audit_event)
+        self._control = ControlServer(app, cc.host, cc.port)
+        port = self._control.start()
+        log.info("control API on http://%s:%d (%d token(s))", cc.host, port, len(tokens))
+
     def _release(self) -> None:
+        if self._control is not None:
+            self._control.stop()
+        if self.audit is not None:
+            self.audit_event("run", "supervisor", {"event": "stop", "reason": self._stop_reason})
+            self.audit.close()
         for obj in self._closers:
             try:
                 obj.close()
