@@ -48,6 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     setup_logging(config.system.log_level, "supervisor")
+    from pipeline.logging_setup import register_config_secrets
+
+    register_config_secrets(config)
     sup = Supervisor(config, path, duration_s=args.duration, summary_path=args.summary)
     return sup.run()
 

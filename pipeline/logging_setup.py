@@ -1,4 +1,11 @@
-"""Logging for every process: one format with the process name, and a rate limiter.
+"""Logging for every process: one format with the process name, secret redaction, and a
+rate limiter.
+
+Redaction: every secret value the process holds (API keys, secrets, passphrases, control
+tokens) is registered with `register_secret`; the formatter replaces any occurrence in the
+final text — message, arguments and traceback alike — with `***`. `SecretStr` already masks
+repr; this catches the paths it cannot (a secret inside an f-string, an exception message,
+a local variable in a traceback frame rendered by a library).
 
 A venue that sends garbage at 10k frames/s must not turn the log into the bottleneck:
 `RateLimitedLog` lets a call site log at most `per_s` lines per second and counts the rest,
@@ -11,15 +18,49 @@ import sys
 import time
 
 
-def setup_logging(level: str = "INFO", process_name: str = "") -> None:
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Never print `value` in any log line of this process (short values are ignored: a
+    3-character "secret" would redact ordinary words)."""
+    if value and len(value) >= 6:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(level: str = "INFO", process_name: str = "",
+                  stream: object | None = None) -> None:
     fmt = f"%(asctime)s %(levelname)s [{process_name or 'hft'}] %(name)s: %(message)s"
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(fmt))
+    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler.setFormatter(RedactingFormatter(fmt))
     root.addHandler(handler)
     root.setLevel(level)
+
+
+def register_config_secrets(config: object) -> None:
+    """Register every secret a `Config` holds."""
+    exchanges = getattr(config, "exchanges", None)
+    if exchanges is None:
+        return
+    for venue in ("binance", "okx", "gate"):
+        ex = getattr(exchanges, venue)
+        for field in ("api_key", "secret_key", "passphrase"):
+            register_secret(getattr(ex, field).get_secret_value())
 
 
 class RateLimitedLog:

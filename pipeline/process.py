@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.config import Config, load_config
 from pipeline.ipc import MessageQueue
-from pipeline.logging_setup import setup_logging
+from pipeline.logging_setup import register_config_secrets, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ def child_entry(spec: ProcessSpec, handles: SharedHandles) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = load_config(handles.config_path)
     setup_logging(config.system.log_level, spec.name)
+    register_config_secrets(config)
     pin_to_cores(spec.cores)
     from shm.status import StatusTable  # late: keeps import cost out of the supervisor's path
 
