@@ -262,6 +262,7 @@ class Supervisor:
         self.audit = AuditLog(Path(self.config.system.data_dir) / self.config.control.audit_file)
         self.audit_event("run", "supervisor", {"event": "start", "mode": self.config.pipeline.mode})
         self._start_control_api()
+        self._start_prometheus()
         started = time.monotonic()
         try:
             for spec in self.specs:
@@ -319,7 +320,19 @@ class Supervisor:
         port = self._control.start()
         log.info("control API on http://%s:%d (%d token(s))", cc.host, port, len(tokens))
 
+    def _start_prometheus(self) -> None:
+        port = self.config.monitoring.prometheus_port
+        if not port:
+            return
+        from pipeline.prometheus import serve
+        from pipeline.supervisor_actions import SupervisorMetrics
+
+        self._prometheus = serve(SupervisorMetrics(self), port)
+        log.info("Prometheus metrics on http://127.0.0.1:%d/metrics", port)
+
     def _release(self) -> None:
+        if getattr(self, "_prometheus", None) is not None:
+            self._prometheus[0].shutdown()
         if self._control is not None:
             self._control.stop()
         if self.audit is not None:

@@ -54,3 +54,18 @@ class SupervisorActions:
             return sorted(json.loads(path.read_text()).get("entries", {}).keys() - {"__check__"})
         except (ValueError, AttributeError):
             return []
+
+
+class SupervisorMetrics:
+    """`pipeline.prometheus.MetricsSource` over this supervisor's status table."""
+
+    def __init__(self, sup: "Supervisor") -> None:
+        self.sup = sup
+
+    def processes(self) -> list[dict[str, Any]]:
+        from pipeline.cli import status_rows
+
+        return [r for r in status_rows() if r["supervisor"] == self.sup.pid]
+
+    def histograms(self) -> list[Any]:
+        return []  # latency histograms join when the engine and gateways publish them
