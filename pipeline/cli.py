@@ -113,6 +113,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_top(args: argparse.Namespace) -> int:
+    from pipeline.top import run
+
+    try:
+        return run(args.refresh, args.iterations)
+    except KeyboardInterrupt:
+        return 0
+
+
 BENCHES = {"ring": "bench.ring", "sim": "bench.sim_matching", "oms": "bench.oms",
            "writer": "bench.writer"}
 
@@ -252,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="every process of the running system")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)
+
+    t = sub.add_parser("top", help="live terminal dashboard of the running system")
+    t.add_argument("--refresh", type=float, default=0.5)
+    t.add_argument("--iterations", type=int, default=None, help="stop after N refreshes")
+    t.set_defaults(func=cmd_top)
 
     c = sub.add_parser("config", help="configuration tools")
     csub = c.add_subparsers(dest="config_cmd", required=True)
