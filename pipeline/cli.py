@@ -58,8 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def status_rows() -> list[dict[str, Any]]:
     """Every process of every live run on this machine, from the shared status tables."""
     from shm import registry
-    from shm.status import StatusTable
     from pipeline.supervisor import STATE_NAMES
+    from shm.status import StatusLayoutError, StatusTable
 
     rows: list[dict[str, Any]] = []
     now = time.time_ns()
@@ -71,7 +71,10 @@ def status_rows() -> list[dict[str, Any]]:
             os.kill(owner, 0)
         except ProcessLookupError:
             continue
-        table = StatusTable.attach(name)
+        try:
+            table = StatusTable.attach(name)
+        except (StatusLayoutError, FileNotFoundError):
+            continue  # being created or just removed
         try:
             for entry in table.snapshot():
                 pid = entry.get("pid", 0)

@@ -182,6 +182,7 @@ class RestartConfig(_Model):
     backoff_initial_ms: int = Field(200, ge=1)
     backoff_max_ms: int = Field(10_000, ge=1)
     heartbeat_timeout_ms: int = Field(5_000, ge=100)
+    startup_timeout_ms: int = Field(30_000, ge=100, description="first beat due within this")
 
 
 class PipelineConfig(_Model):

@@ -58,6 +58,7 @@ class Child:
     proc: Any = None            # multiprocessing.Process
     restarts: int = 0
     started_at: float = 0.0     # monotonic
+    started_ns: int = 0         # wall clock, to compare with heartbeats
     next_start_at: float = 0.0  # monotonic; back-off gate
     failed: bool = False
     stopping: bool = False
@@ -164,7 +165,8 @@ class Supervisor:
         slot.set_pid(proc.pid or 0)
         slot.set_restarts(child.restarts)
         slot.set_state(STATE_STARTING)
-        slot.beat(time.time_ns())  # start of the grace period
+        slot.beat(0)  # the child's first beat marks it running
+        child.started_ns = time.time_ns()
         log.info("started %s pid=%s cores=%s", child.spec.name, proc.pid, list(child.spec.cores))
 
     def _backoff_s(self, restarts: int) -> float:
@@ -218,7 +220,8 @@ class Supervisor:
     def check_children(self) -> None:
         """One watch pass: reap exits, detect silent processes, restart when their time comes."""
         now = time.monotonic()
-        timeout_s = self.config.pipeline.restart.heartbeat_timeout_ms / 1000
+        rc = self.config.pipeline.restart
+        hb_timeout_s, startup_timeout_s = rc.heartbeat_timeout_ms / 1000, rc.startup_timeout_ms / 1000
         now_ns = time.time_ns()
         for child in self.children.values():
             if child.failed or child.stopping:
@@ -233,13 +236,15 @@ class Supervisor:
                 child.proc.join(0)
                 self._on_child_down(child, f"exited with code {code}")
                 continue
-            age_s = (now_ns - slot.heartbeat_ns()) / 1e9
+            beat = slot.heartbeat_ns()
+            age_s = (now_ns - max(beat, child.started_ns)) / 1e9
+            timeout_s = hb_timeout_s if beat >= child.started_ns else startup_timeout_s
             if age_s > timeout_s:
                 log.warning("%s silent for %.1fs: killing it", child.spec.name, age_s)
                 child.proc.kill()
                 child.proc.join(2)
                 self._on_child_down(child, f"stopped heart-beating ({age_s:.1f}s)")
-            elif slot.state() == STATE_STARTING and now - child.started_at > 0.0:
+            elif slot.state() == STATE_STARTING and beat >= child.started_ns:
                 slot.set_state(STATE_RUNNING)
 
     # -- run ---------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import re
 import sys
 from multiprocessing import resource_tracker, shared_memory
 
+import _posixshmem  # the unlink primitive, without SharedMemory.unlink's tracker bookkeeping
+
 PREFIX = "hft."
 _SHM_DIR = "/dev/shm"
 _NAME_RE = re.compile(r"^hft\.(\d+)\.[A-Za-z0-9_.:-]+$")
@@ -48,7 +50,7 @@ def create(name: str, size: int, *, track: bool = False) -> shared_memory.Shared
     else:
         _untrack(old)
         old.close()
-        old.unlink()
+        _posixshmem.shm_unlink("/" + name)
     shm = shared_memory.SharedMemory(name=name, create=True, size=size)
     if not track:
         _untrack(shm)
@@ -67,13 +69,7 @@ def attach(name: str) -> shared_memory.SharedMemory:
 def unlink(name: str) -> bool:
     """Unlink a segment by name; False when it was already gone."""
     try:
-        shm = shared_memory.SharedMemory(name=name, create=False)
-    except FileNotFoundError:
-        return False
-    _untrack(shm)
-    shm.close()
-    try:
-        shm.unlink()
+        _posixshmem.shm_unlink("/" + name)
     except FileNotFoundError:
         return False
     return True

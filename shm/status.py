@@ -113,6 +113,7 @@ class StatusTable:
         self.owner = owner
         hdr = np.ndarray((1,), dtype=_HEADER_DTYPE, buffer=shm.buf, offset=0)
         if int(hdr["magic"][0]) != MAGIC or int(hdr["version"][0]) != VERSION:
+            del hdr
             shm.close()
             raise StatusLayoutError(f"{shm.name}: not a status table of layout version {VERSION}")
         self.n_slots = int(hdr["n_slots"][0])
