@@ -192,16 +192,23 @@ class RingReader:
             self.lost_records += oldest - start
             start = oldest
         end = cursor if max_records is None else min(cursor, start + max_records)
-        seqs = np.arange(start, end, dtype=np.int64)
-        idx = seqs & m.mask
-        before = m.stamps[idx]
-        out = m.records[idx]  # fancy indexing copies
-        after = m.stamps[idx]
-        want = seqs + 1
+        n = end - start
+        i0 = start & m.mask
+        first = min(n, self.capacity - i0)
+        # contiguous slices (at most two, around the wrap): far cheaper than fancy indexing
+        if first == n:
+            before = m.stamps[i0:i0 + n].copy()
+            out = m.records[i0:i0 + n].copy()
+            after = m.stamps[i0:i0 + n]
+        else:
+            before = np.concatenate((m.stamps[i0:], m.stamps[:n - first]))
+            out = np.concatenate((m.records[i0:], m.records[:n - first]))
+            after = np.concatenate((m.stamps[i0:], m.stamps[:n - first]))
+        want = np.arange(start + 1, end + 1, dtype=np.int64)
         ok = (before == want) & (after == want)
         if not ok.all():
             # overwritten while we copied (the producer lapped us mid-read): drop and count
-            bad = int((~ok).sum())
+            bad = int(n - np.count_nonzero(ok))
             self.lapped_count += 1
             self.lost_records += bad
             out = out[ok]

@@ -109,7 +109,7 @@ class WaitStrategy:
     spin_s: float = 20e-6
     yield_s: float = 200e-6
     sleep_s: float = 0.001
-    block_timeout_s: float = 0.05
+    block_timeout_s: float = 0.25  # bounds a (rare) missed wake-up; longer = fewer idle wake-ups
 
     def wait(self, ready: Callable[[], bool], timeout_s: float,
              doorbell: Doorbell | None = None) -> bool:
