@@ -11,12 +11,11 @@ can remove segments left by a crashed run without touching a live one.
 """
 from __future__ import annotations
 
+import _posixshmem  # the unlink primitive, without SharedMemory.unlink's tracker bookkeeping
 import os
 import re
 import sys
 from multiprocessing import resource_tracker, shared_memory
-
-import _posixshmem  # the unlink primitive, without SharedMemory.unlink's tracker bookkeeping
 
 PREFIX = "hft."
 _SHM_DIR = "/dev/shm"
