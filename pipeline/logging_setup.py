@@ -50,6 +50,10 @@ def setup_logging(level: str = "INFO", process_name: str = "",
     handler.setFormatter(RedactingFormatter(fmt))
     root.addHandler(handler)
     root.setLevel(level)
+    # Libraries that narrate every command at INFO (pgserver prints each pg_ctl call with its
+    # stdout) drown our own lines; their warnings still come through.
+    for noisy in ("pgserver", "websockets", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def register_config_secrets(config: object) -> None:

@@ -122,10 +122,22 @@ class Command:
     ts: int = 0
 
 
-Message = Union[NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus, Command]
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A persistence-only record for the writer: `kind` is `audit`, `position`, `pnl`, `risk`
+    or `metrics`; `body` is a JSON object that must hold the natural key (`source`, `seq`,
+    `ts`; audit records carry their own `seq`/`prev`/`hash`). Appended last to the tag table so
+    existing encodings keep their tags."""
+
+    kind: str
+    body: dict
+
+
+Message = Union[NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus, Command,
+                Record]
 
 _TYPES: tuple[type, ...] = (NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus,
-                            Command)
+                            Command, Record)
 _TAG_OF = {t: i for i, t in enumerate(_TYPES)}
 _FIELDS = {t: tuple(f.name for f in fields(t)) for t in _TYPES}
 # Per type, the constructor to apply to each field on decode (None = keep the JSON value).

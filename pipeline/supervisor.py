@@ -30,7 +30,7 @@ from typing import Any
 from pipeline.audit import AuditLog
 from pipeline.config import Config
 from pipeline.ipc import MessageQueue
-from pipeline.messages import CancelAll, Command
+from pipeline.messages import CancelAll, Command, Record
 from pipeline.process import ProcessSpec, SharedHandles, child_entry, pin_to_cores, set_title
 from shm import registry
 
@@ -211,11 +211,16 @@ class Supervisor:
             q.put(CancelAll(venue, "", reason))
 
     def audit_event(self, kind: str, actor: str, data: dict[str, Any]) -> None:
+        """Append to the hash-chained file, then hand the same record to the writer so the
+        database holds the chain too (a full queue is counted by the queue, never blocks)."""
         if self.audit is not None:
             try:
-                self.audit.append(kind, actor, data, time.time_ns())
+                rec = self.audit.append(kind, actor, data, time.time_ns())
             except OSError:
                 log.exception("audit append failed")
+                return
+            if self.handles is not None and self.handles.event_queue is not None:
+                self.handles.event_queue.put(Record("audit", rec))
 
     def check_children(self) -> None:
         """One watch pass: reap exits, detect silent processes, restart when their time comes."""

@@ -3,7 +3,8 @@
 Queue items are bytes: either `pipeline.messages.encode(msg)` (a JSON array: NewOrder ->
 orders, ExecReport -> order_events, and fills when it carries a trade) or a JSON object with a
 `"type"` of `audit` (a pipeline.audit record), `position`, `pnl`, `risk` or `metrics`
-(`{"type", "source", "seq", "ts", ...body}`; (source, seq) is the natural key).
+(`{"type", "source", "seq", "ts", ...body}`; (source, seq) is the natural key). A
+`pipeline.messages.Record(kind, body)` on the typed queue is the same as `{"type": kind, **body}`.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.messages import ExecReport, ExecType, NewOrder, decode
+from pipeline.messages import ExecReport, ExecType, NewOrder, Record, decode
 
 _DICT_TABLES = {"position": "positions", "pnl": "pnl_snapshots", "risk": "risk_events",
                 "metrics": "metrics"}
@@ -46,17 +47,25 @@ def _one(raw: bytes, rows: dict[str, list[tuple[Any, ...]]]) -> None:
                     msg.venue, msg.trade_id, msg.client_id, msg.symbol, int(msg.side),
                     msg.last_lots, msg.last_price_ticks, msg.fee, msg.fee_asset, msg.is_maker,
                     msg.ts_event, msg.ts_recv))
+        elif isinstance(msg, Record):
+            if not isinstance(msg.body, dict):
+                raise ValueError("record body is not an object")
+            _dict_row({**msg.body, "type": msg.kind}, rows)
         # other messages (heartbeats, commands) are not persisted
         return
-    obj = orjson.loads(raw)
+    _dict_row(orjson.loads(raw), rows)
+
+
+def _dict_row(obj: Any, rows: dict[str, list[tuple[Any, ...]]]) -> None:
     if not isinstance(obj, dict):
         raise ValueError("event is not an object")  # noqa: TRY004 (bad input: counted drop)
     typ = obj["type"]
+    # Build the row before touching `rows`: a bad record must leave no trace.
     if typ == "audit":
-        rows.setdefault("audit_events", []).append((
-            int(obj["seq"]), int(obj["ts"]), str(obj["prev"]), str(obj["hash"]), obj))
+        row = (int(obj["seq"]), int(obj["ts"]), str(obj["prev"]), str(obj["hash"]), obj)
+        rows.setdefault("audit_events", []).append(row)
     elif typ in _DICT_TABLES:
-        rows.setdefault(_DICT_TABLES[typ], []).append((
-            str(obj["source"]), int(obj["seq"]), int(obj["ts"]), obj))
+        row = (str(obj["source"]), int(obj["seq"]), int(obj["ts"]), obj)
+        rows.setdefault(_DICT_TABLES[typ], []).append(row)
     else:
         raise ValueError(f"unknown event type {typ!r}")
