@@ -1,19 +1,170 @@
-"""Feed process (`hft:feed:<venue>`): one per venue, pinned.
+"""Feed process (`hft:feed:<venue>`): one per venue, pinned by the supervisor.
 
-Current state: the process lifecycle (naming, pinning, heartbeat, commands, orderly stop) is in
-place; the market-data connection (websockets + each venue's sans-I/O protocol into the tick
-ring and book slots) is issue 4's work and is not wired yet, so this process publishes nothing.
+A thin asyncio driver around `FeedCore`: it loads the venue's adapter
+(`feeds/<venue>/adapter.py: make_feed_adapter(config)`), opens the adapter's WebSocket
+connections with `feeds.ws.WsClient` (reconnect with jittered back-off, resubscribe on open,
+app pings, lifetime rollover), stamps `ts_recv` as each frame arrives, fetches REST snapshots
+for symbols that need one (gap, stale, first sync, OKX without a WS snapshot) and publishes
+counters and heartbeats into the status table. Every venue rule lives in the adapter.
 """
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import time
+from typing import Any
 
+import aiohttp
+import orjson
+
+from feeds.adapter import FeedAdapter, HttpRequest, WsPlan
+from feeds.feed_core import COUNTERS, FeedCore
+from feeds.sim.endpoints import endpoints_for
+from feeds.ws import WsClient, WsSettings
+from pipeline.errors import ProtocolError
 from pipeline.process import ProcessContext
 
 log = logging.getLogger(__name__)
 
+HOUSEKEEPING_S = 0.1
+SNAPSHOT_RETRY_S = 1.0
+
+
+def load_feed_adapter(venue: str, config: Any) -> FeedAdapter:
+    module = importlib.import_module(f"feeds.{venue}.adapter")
+    return module.make_feed_adapter(config)  # type: ignore[no-any-return]
+
+
+async def fetch_json(http: aiohttp.ClientSession, base: str, req: HttpRequest) -> Any:
+    async with http.request(req.method, base + req.path, params=req.params or None,
+                            headers=req.headers or None, data=req.body or None,
+                            timeout=aiohttp.ClientTimeout(total=10)) as resp:
+        body = await resp.read()
+        if resp.status != 200:
+            raise ProtocolError("rest", f"{req.path}: HTTP {resp.status}: {body[:200]!r}")
+        return orjson.loads(body)
+
+
+class FeedDriver:
+    def __init__(self, ctx: ProcessContext, adapter: FeedAdapter, ring: Any, books: Any) -> None:
+        self.ctx = ctx
+        self.adapter = adapter
+        cfg = ctx.config
+        ex = getattr(cfg.exchanges, adapter.venue)
+        self.endpoints = endpoints_for(cfg, adapter.venue)
+        self.venue_symbols = [adapter.venue_symbol(s) for s in ex.symbols]
+        self.core = FeedCore(adapter, list(enumerate(self.venue_symbols)), ring, books,
+                             depth=cfg.pipeline.book_depth,
+                             stale_ns=cfg.risk.stale_book_ms * 1_000_000)
+        self.clients: list[WsClient] = []
+        self.inflight: set[str] = set()
+        self.stop = asyncio.Event()
+        if ctx.status is not None:
+            ctx.status.set_counter_names(list(COUNTERS))
+
+    def _client(self, plan: WsPlan) -> WsClient:
+        core = self.core
+        settings = WsSettings(url=plan.url, app_ping=plan.app_ping,
+                              app_ping_after_idle_s=plan.app_ping_after_idle_s,
+                              protocol_ping_interval_s=plan.protocol_ping_interval_s,
+                              idle_timeout_s=plan.idle_timeout_s,
+                              max_lifetime_s=plan.max_lifetime_s)
+        client: WsClient
+
+        def on_frame(data: Any, ts_recv: int) -> None:
+            core.on_frame(data, ts_recv)
+            if core.replies:
+                for r in core.replies:
+                    asyncio.ensure_future(client.send(r))
+                core.replies.clear()
+
+        async def on_open(ws: Any) -> None:
+            for frame in plan.on_open:
+                await ws.send(frame)
+
+        def on_close(reason: str) -> None:
+            if not self.stop.is_set():
+                log.warning("%s: market-data connection lost (%s): books marked syncing",
+                            self.adapter.venue, reason)
+                core.on_disconnect()
+
+        client = WsClient(settings, on_frame=on_frame, on_open=on_open, on_close=on_close)
+        return client
+
+    async def _snapshot(self, http: aiohttp.ClientSession, venue_symbol: str) -> None:
+        try:
+            payload = await fetch_json(http, self.endpoints.rest,
+                                       self.adapter.snapshot_request(venue_symbol))
+            snap = self.adapter.parse_snapshot(venue_symbol, payload)
+            self.core.on_snapshot(snap, time.time_ns())
+        except asyncio.CancelledError:
+            raise
+        except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+            log.warning("%s:%s snapshot failed (%s); retrying", self.adapter.venue, venue_symbol,
+                        exc)
+            await asyncio.sleep(SNAPSHOT_RETRY_S)
+            self.core.pending_snapshots.add(venue_symbol)
+        finally:
+            self.inflight.discard(venue_symbol)
+
+    def _publish_counters(self) -> None:
+        st = self.ctx.status
+        if st is None:
+            return
+        vals = self.core.counters.values
+        ws = [c.counters for c in self.clients]
+        vals["reconnects"] = sum(c.reconnects for c in ws)
+        for i, name in enumerate(COUNTERS):
+            st.set(i, vals[name])
+
+    async def run(self) -> None:
+        plans = self.adapter.ws_plans(self.endpoints.ws_public, self.venue_symbols)
+        self.clients = [self._client(p) for p in plans]
+        async with aiohttp.ClientSession() as http:
+            tasks = [asyncio.ensure_future(c.run(self.stop)) for c in self.clients]
+            snaps: set[asyncio.Future[Any]] = set()
+            try:
+                while not self.ctx.stopping():
+                    self.ctx.beat()
+                    self.ctx.poll_commands(timeout=0)
+                    now = time.time_ns()
+                    self.core.check_stale(now)
+                    for vs in self.core.take_snapshot_requests():
+                        if vs not in self.inflight:
+                            self.inflight.add(vs)
+                            t = asyncio.ensure_future(self._snapshot(http, vs))
+                            snaps.add(t)
+                            t.add_done_callback(snaps.discard)
+                    self._publish_counters()
+                    await asyncio.sleep(HOUSEKEEPING_S)
+            finally:
+                self.stop.set()
+                for t in list(snaps):
+                    t.cancel()
+                await asyncio.gather(*tasks, *snaps, return_exceptions=True)
+                self._publish_counters()
+
 
 def main(ctx: ProcessContext) -> int:
-    log.info("feed %s up (market-data connection not wired yet: issue 4)", ctx.venue)
-    ctx.run_loop()
+    from shm.book import BookSlots
+    from shm.ring import RingWriter
+
+    try:
+        adapter = load_feed_adapter(ctx.venue, ctx.config)
+    except ModuleNotFoundError as exc:
+        # A venue without an adapter must not crash-loop the supervisor: say so and idle.
+        log.error("feed %s: no market-data adapter (%s); publishing nothing", ctx.venue, exc)
+        ctx.run_loop()
+        return 0
+    ring = RingWriter.attach(ctx.handles.tick_rings[ctx.venue])
+    books = BookSlots.attach(ctx.handles.book_segments[ctx.venue])
+    driver = FeedDriver(ctx, adapter, ring, books)
+    log.info("feed %s: %d symbols from %s", ctx.venue, len(driver.venue_symbols),
+             driver.endpoints.ws_public)
+    try:
+        asyncio.run(driver.run())
+    finally:
+        ring.close()
+        books.close()
     return 0

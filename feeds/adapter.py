@@ -1,0 +1,69 @@
+"""What a venue must provide for the generic feed process and gateway process to run it.
+
+Each `feeds/<venue>/adapter.py` implements these protocols by wiring its sans-I/O `protocol/`
+package; `feeds/runner.py`, `feeds/feed_core.py` and `feeds/gateway.py` know no venue. The
+split keeps every venue rule in one place and lets the simulator, the live venue and replay
+drive the very same parsing and book-sync code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pipeline.marketdata import BookSnapshot, DepthUpdate
+from pipeline.model import Instrument
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A REST call described as data (the driver owns the session, retries and clocks)."""
+
+    method: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class WsPlan:
+    """One market-data connection: where to connect, what to send on open, keep-alive rules."""
+
+    url: str
+    on_open: tuple[str, ...] = ()          # frames to send after connecting (subscriptions)
+    app_ping: str | None = None            # venue text ping when idle (OKX "ping")
+    app_ping_after_idle_s: float = 20.0
+    protocol_ping_interval_s: float | None = None
+    idle_timeout_s: float = 60.0
+    max_lifetime_s: float | None = None    # roll over before the venue's forced disconnect
+
+
+class BookSyncLike(Protocol):
+    """The per-symbol local-book state machine each venue's `protocol/book_sync.py` provides."""
+
+    needs_snapshot: bool
+    synced: bool
+    book: Any  # feeds.book.L2Book
+
+    def on_update(self, update: DepthUpdate) -> str: ...
+    def on_snapshot(self, snapshot: BookSnapshot) -> None: ...
+    def reset(self) -> None: ...
+
+
+class FeedAdapter(Protocol):
+    venue: str
+
+    def venue_symbol(self, symbol: str) -> str:
+        """Internal `BASE/QUOTE` -> the venue's spelling."""
+    def instruments_request(self) -> HttpRequest: ...
+    def parse_instruments(self, payload: Any) -> list[Instrument]: ...
+    def ws_plans(self, ws_url: str, venue_symbols: list[str]) -> list[WsPlan]:
+        """Connections (and their subscriptions) covering BBO, depth and trades."""
+    def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
+        """One frame -> BBO / Trade / DepthUpdate / BookSnapshot / Control records; raises
+        `pipeline.errors.ProtocolError` on a malformed frame."""
+    def new_book_sync(self, venue_symbol: str) -> BookSyncLike: ...
+    def snapshot_request(self, venue_symbol: str) -> HttpRequest: ...
+    def parse_snapshot(self, venue_symbol: str, payload: Any) -> BookSnapshot: ...
+    def control_reply(self, control: Any) -> str | None:
+        """A frame to send back for a control record (e.g. a pong to a server ping), or None."""
