@@ -67,3 +67,60 @@ class FeedAdapter(Protocol):
     def parse_snapshot(self, venue_symbol: str, payload: Any) -> BookSnapshot: ...
     def control_reply(self, control: Any) -> str | None:
         """A frame to send back for a control record (e.g. a pong to a server ping), or None."""
+
+
+# -- order path --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ack:
+    """The venue accepted request `req_id` (a place or a cancel) but said little else."""
+
+    req_id: str
+    venue_order_id: str = ""
+    ts_event: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The venue refused request `req_id`; `reason` is classified from the venue's code."""
+
+    req_id: str
+    reason: Any  # pipeline.model.RejectReason
+    code: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class RateInfo:
+    """Usage the venue reported (Binance X-MBX-USED-WEIGHT / order counts in WS responses)."""
+
+    kind: str          # "weight" | "orders"
+    used: int
+    limit: int
+    window_s: float
+
+
+class GatewayAdapter(Protocol):
+    venue: str
+    order_rate_per_s: float     # the venue's own order limit (the gateway stays under it)
+    order_burst: int
+
+    def venue_symbol(self, symbol: str) -> str: ...
+    def instruments_request(self) -> HttpRequest: ...
+    def parse_instruments(self, payload: Any) -> list[Instrument]: ...
+    def ws_plan(self, ws_private_url: str) -> WsPlan:
+        """The order/private connection (keep-alive rules; frames are sent by session_frames)."""
+    def session_frames(self, now_ms: int) -> list[str]:
+        """Signed frames to send on every (re)connect: login, private subscriptions."""
+    def session_ready(self, record: Any) -> bool:
+        """True when `record` (from parse) says the session is logged in / subscribed."""
+    def encode_place(self, order: Any, inst: Instrument, req_id: str, now_ms: int) -> str: ...
+    def encode_cancel(self, cancel: Any, inst: Instrument, req_id: str, now_ms: int) -> str: ...
+    def encode_status(self, client_id: str, inst: Instrument, req_id: str, now_ms: int) -> str: ...
+    def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
+        """-> ExecReport / Ack / Failure / RateInfo / Control; ProtocolError on garbage."""
+    def open_orders_request(self, now_ms: int) -> HttpRequest: ...
+    def parse_open_orders(self, payload: Any, ts_recv: int) -> list[Any]:
+        """Open orders as ExecReports with exec_type STATUS."""
+    def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None: ...
+    def deadman_request(self, now_ms: int, timeout_s: int) -> HttpRequest | None:
+        """The venue's cancel-all-after / countdown, or None when the venue has none."""

@@ -1,22 +1,264 @@
-"""Gateway process (`hft:gateway:<venue>`): one per venue, pinned.
+"""Gateway process (`hft:gateway:<venue>`): one per venue, pinned by the supervisor.
 
-Current state: lifecycle in place. Until the venue's WebSocket order API is wired (issue 5),
-the gateway answers every order with an explicit REJECTED(VENUE_UNAVAILABLE) execution report
-rather than leaving the engine's order in flight, and acknowledges cancel-all with nothing open.
+A thin asyncio driver around `GatewayCore`. The engine's faster-fifo queue is read by a small
+thread that blocks on it (no polling, ~0 CPU when idle) and hands each batch to the event
+loop; the loop encodes, signs and sends over the venue's WebSocket order API, parses what
+comes back and returns `ExecReport`s to the engine (and, for persistence, to the writer).
+
+On every (re)connect the session frames (login / private subscriptions) are sent and the
+gateway reconciles: the venue's open orders go to the engine as STATUS reports, so the OMS
+finds orphans and missed fills. While there is no session, orders are rejected at once with
+VENUE_UNAVAILABLE instead of vanishing. The venue's dead-man switch (where it has one) is
+re-armed periodically; our own fires when the engine's heartbeat stops.
 """
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import threading
 import time
+from typing import Any
 
-from pipeline.messages import ExecReport, ExecType, NewOrder
-from pipeline.model import OrderStatus, RejectReason
+import aiohttp
+
+from feeds.adapter import GatewayAdapter, HttpRequest
+from feeds.gateway_core import COUNTERS, GatewayCore
+from feeds.runner import fetch_json
+from feeds.sim.endpoints import credentials_for, endpoints_for
+from feeds.ws import WsClient, WsSettings
+from pipeline.errors import ProtocolError
+from pipeline.messages import CancelAll, Command, ExecReport, GatewayStatus, NewOrder
+from pipeline.model import RejectReason
 from pipeline.process import ProcessContext
 
 log = logging.getLogger(__name__)
 
+TIMER_S = 0.05
+DEADMAN_TIMEOUT_S = 10      # venue-side cancel-all-after window, refreshed every third of it
+
+
+def load_gateway_adapter(venue: str, config: Any) -> GatewayAdapter:
+    module = importlib.import_module(f"feeds.{venue}.adapter")
+    key, secret, passphrase = credentials_for(config, venue)
+    return module.make_gateway_adapter(config, key, secret, passphrase)  # type: ignore
+
+
+class GatewayDriver:
+    def __init__(self, ctx: ProcessContext, adapter: GatewayAdapter) -> None:
+        self.ctx = ctx
+        self.adapter = adapter
+        self.venue = adapter.venue
+        self.endpoints = endpoints_for(ctx.config, self.venue)
+        self.orders_q = ctx.handles.order_queues[self.venue]
+        self.reports_q = ctx.handles.report_queue
+        self.events_q = ctx.handles.event_queue
+        self.core: GatewayCore | None = None
+        self.client: WsClient | None = None
+        self.session_up = False
+        self.stop = asyncio.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.http: aiohttp.ClientSession | None = None
+        if ctx.status is not None:
+            ctx.status.set_counter_names(list(COUNTERS))
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _flush(self) -> None:
+        assert self.core is not None
+        frames, reports = self.core.take()
+        if frames and self.client is not None:
+            for f in frames:
+                asyncio.ensure_future(self.client.send(f))
+        if reports:
+            self.reports_q.put_many(reports)
+            self.events_q.put_many([r for r in reports if isinstance(r, ExecReport)])
+
+    def _on_batch(self, msgs: list[Any]) -> None:
+        core = self.core
+        assert core is not None
+        for m in msgs:
+            if isinstance(m, NewOrder):
+                if not self.session_up:
+                    core._local_reject(m, RejectReason.VENUE_UNAVAILABLE, "no venue session")
+                    continue
+                core.place(m)
+            elif isinstance(m, CancelAll):
+                self._cancel_all(m.symbol, m.reason)
+            elif isinstance(m, Command):
+                continue
+            else:
+                core.on_message(m)
+        persisted = [m for m in msgs if isinstance(m, NewOrder)]
+        if persisted:
+            self.events_q.put_many(persisted)
+        self._flush()
+
+    def _queue_thread(self) -> None:
+        """Blocks on the engine's queue; the loop is woken only when orders arrive."""
+        assert self.loop is not None
+        while not self.stop.is_set() and not self.ctx.stopping():
+            msgs = self.orders_q.get_many(timeout=0.1)
+            if msgs:
+                self.loop.call_soon_threadsafe(self._on_batch, msgs)
+
+    async def _rest(self, req: HttpRequest) -> Any:
+        assert self.http is not None
+        return await fetch_json(self.http, self.endpoints.rest, req)
+
+    def _cancel_all(self, symbol: str, reason: str) -> None:
+        assert self.core is not None
+        log.warning("%s: cancel all%s (%s)", self.venue, f" {symbol}" if symbol else "", reason)
+        insts = self.core.cancel_all_local(symbol)
+        for inst in insts:  # sweep over REST too: catches orders we do not know about
+            req = self.adapter.cancel_all_request(inst, int(time.time() * 1000))
+            if req is not None:
+                asyncio.ensure_future(self._rest_quiet(req, "cancel-all"))
+
+    async def _rest_quiet(self, req: HttpRequest, what: str) -> Any:
+        try:
+            return await self._rest(req)
+        except asyncio.CancelledError:
+            raise
+        except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+            log.warning("%s: %s failed: %s", self.venue, what, exc)
+            return None
+
+    async def _reconcile(self) -> None:
+        """Open orders from the venue -> STATUS reports; the OMS settles the differences."""
+        payload = await self._rest_quiet(
+            self.adapter.open_orders_request(int(time.time() * 1000)), "open orders")
+        if payload is None:
+            return
+        try:
+            reports = self.adapter.parse_open_orders(payload, time.time_ns())
+        except ProtocolError as exc:
+            log.warning("%s: open orders unreadable: %s", self.venue, exc)
+            return
+        self.reports_q.put_many(reports + [GatewayStatus(self.venue, "reconciled",
+                                                         f"{len(reports)} open", time.time_ns())])
+        log.info("%s: reconciled, %d open order(s) at the venue", self.venue, len(reports))
+
+    # -- connection --------------------------------------------------------------------------
+    def _make_client(self) -> WsClient:
+        plan = self.adapter.ws_plan(self.endpoints.ws_private)
+        settings = WsSettings(url=plan.url, app_ping=plan.app_ping,
+                              app_ping_after_idle_s=plan.app_ping_after_idle_s,
+                              protocol_ping_interval_s=plan.protocol_ping_interval_s,
+                              idle_timeout_s=plan.idle_timeout_s,
+                              max_lifetime_s=plan.max_lifetime_s)
+
+        def on_frame(data: Any, ts_recv: int) -> None:
+            assert self.core is not None
+            for rec in self.core.on_frame(data, ts_recv):
+                if not self.session_up and self.adapter.session_ready(rec):
+                    self.session_up = True
+                    self.reports_q.put(GatewayStatus(self.venue, "up", "", ts_recv))
+                    asyncio.ensure_future(self._reconcile())
+            self._flush()
+
+        async def on_open(ws: Any) -> None:
+            for f in self.adapter.session_frames(int(time.time() * 1000)):
+                await ws.send(f)
+
+        def on_close(reason: str) -> None:
+            if self.session_up:
+                self.session_up = False
+                self.reports_q.put(GatewayStatus(self.venue, "down", reason[:200],
+                                                 time.time_ns()))
+            if self.core is not None:
+                self.core.on_disconnect()
+
+        return WsClient(settings, on_frame=on_frame, on_open=on_open, on_close=on_close)
+
+    async def _load_instruments(self) -> dict[str, Any]:
+        delay = 0.2
+        while not self.ctx.stopping():
+            try:
+                payload = await self._rest(self.adapter.instruments_request())
+                insts = self.adapter.parse_instruments(payload)
+                return {i.symbol: i for i in insts}
+            except asyncio.CancelledError:
+                raise
+            except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+                log.warning("%s: instruments not loaded (%s); retrying", self.venue, exc)
+                self.ctx.beat()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        return {}
+
+    async def run(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        cfg = self.ctx.config
+        async with aiohttp.ClientSession() as http:
+            self.http = http
+            instruments = await self._load_instruments()
+            if self.ctx.stopping():
+                return
+            wanted = set(getattr(cfg.exchanges, self.venue).symbols)
+            self.core = GatewayCore(self.adapter, {s: i for s, i in instruments.items()
+                                                   if s in wanted},
+                                    cfg.system.max_orders_per_second, time.time_ns,
+                                    lambda: int(time.time() * 1000))
+            self.client = self._make_client()
+            ws_task = asyncio.ensure_future(self.client.run(self.stop))
+            reader = threading.Thread(target=self._queue_thread, name="orders-queue",
+                                      daemon=True)
+            reader.start()
+            last_deadman = 0.0
+            try:
+                while not self.ctx.stopping():
+                    self.ctx.beat()
+                    for cmd in self.ctx.poll_commands(timeout=0):
+                        if getattr(cmd, "name", "") == "kill":
+                            self._cancel_all("", "kill")
+                    if self.core.on_timer(time.time_ns()):
+                        self._cancel_all("", "engine heartbeat lost")
+                    now = time.monotonic()
+                    if self.session_up and now - last_deadman > DEADMAN_TIMEOUT_S / 3:
+                        last_deadman = now
+                        req = self.adapter.deadman_request(int(time.time() * 1000),
+                                                           DEADMAN_TIMEOUT_S)
+                        if req is not None:
+                            asyncio.ensure_future(self._rest_quiet(req, "dead-man refresh"))
+                    self._flush()
+                    self._publish_counters()
+                    await asyncio.sleep(TIMER_S)
+            finally:
+                if self.session_up:
+                    self._cancel_all("", "gateway stopping")
+                    self._flush()
+                    await asyncio.sleep(0.3)  # let the cancels reach the venue and answer
+                    self._flush()
+                self.stop.set()
+                reader.join(timeout=1.0)
+                await asyncio.gather(ws_task, return_exceptions=True)
+                self._publish_counters()
+
+    def _publish_counters(self) -> None:
+        st = self.ctx.status
+        if st is None or self.core is None:
+            return
+        for i, name in enumerate(COUNTERS):
+            st.set(i, self.core.counters[name])
+
 
 def main(ctx: ProcessContext) -> int:
+    try:
+        adapter = load_gateway_adapter(ctx.venue, ctx.config)
+    except ModuleNotFoundError as exc:
+        # No adapter for this venue yet: reject every order explicitly rather than crash-loop.
+        log.error("gateway %s: no order adapter (%s); rejecting orders", ctx.venue, exc)
+        return _reject_everything(ctx)
+    driver = GatewayDriver(ctx, adapter)
+    log.info("gateway %s: order API %s", ctx.venue, driver.endpoints.ws_private)
+    asyncio.run(driver.run())
+    return 0
+
+
+def _reject_everything(ctx: ProcessContext) -> int:
+    from pipeline.messages import ExecType
+    from pipeline.model import OrderStatus
+
     orders = ctx.handles.order_queues[ctx.venue]
     reports = ctx.handles.report_queue
 
@@ -28,9 +270,8 @@ def main(ctx: ProcessContext) -> int:
                     venue_order_id="", exec_type=ExecType.REJECTED,
                     status=OrderStatus.REJECTED, side=msg.side, price_ticks=msg.price_ticks,
                     lots=msg.lots, reason=RejectReason.VENUE_UNAVAILABLE,
-                    reason_text="gateway has no venue connection", ts_recv=time.time_ns(),
+                    reason_text="gateway has no venue adapter", ts_recv=time.time_ns(),
                     ts_tick_recv=msg.ts_tick_recv, ts_decision=msg.ts_decision))
 
-    log.info("gateway %s up (venue order API not wired yet: issue 5)", ctx.venue)
     ctx.run_loop(step, period_s=0.05)
     return 0

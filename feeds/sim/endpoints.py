@@ -41,3 +41,22 @@ def endpoints_for(config: Config, venue: str) -> Endpoints:
     if config.pipeline.mode == "live":
         return getattr(config.exchanges, venue).live
     return sim_endpoints(config, venue)
+
+
+# Keys the simulated venues accept in `sim` mode when the config leaves them empty. They are
+# public on purpose: they open nothing but a loopback simulator.
+SIM_CREDENTIALS = {
+    "binance": ("simBinanceApiKey0000000000000000", "simBinanceSecret000000000000000", ""),
+    "okx": ("sim-okx-api-key-0000", "SIMOKXSECRET0000000000000000000", "SimPass#1"),
+    "gate": ("simgateapikey00000000000000000000", "simgatesecret0000000000000000000000", ""),
+}
+
+
+def credentials_for(config: Config, venue: str) -> tuple[str, str, str]:
+    """(api_key, secret, passphrase) for the configured mode; sim falls back to SIM_CREDENTIALS."""
+    ex = getattr(config.exchanges, venue)
+    key, secret, pp = (ex.api_key.get_secret_value(), ex.secret_key.get_secret_value(),
+                       ex.passphrase.get_secret_value())
+    if config.pipeline.mode != "live" and not key:
+        return SIM_CREDENTIALS[venue]
+    return key, secret, pp

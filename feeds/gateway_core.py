@@ -1,0 +1,297 @@
+"""The gateway's venue-agnostic middle: engine messages in, venue frames out, reports back.
+
+`feeds/gateway.py` (asyncio) feeds it `NewOrder` / `CancelOrder` / `CancelAll` / `Heartbeat`
+from the engine's queue and every frame from the venue; the venue adapter encodes and parses.
+What lives here, once for every venue:
+
+- instrument lookup and a local filter check (an order the venue would refuse for tick, lot or
+  notional is rejected here, typed, without spending rate limit);
+- the order-rate budget: a token bucket at the lower of the venue's limit and
+  `[system] max_orders_per_second`, tightened by what the venue reports it has counted, and a
+  back-off window after a rate-limit error during which orders are rejected RATE_LIMITED at
+  once (the engine hears it as a report and a `GatewayStatus`);
+- request correlation: every frame sent carries a request id; acks and failures are turned
+  into complete `ExecReport`s from the pending request; requests with no answer in time are
+  followed by a status query (never a guess);
+- latency stamps: each report carries the order's `ts_tick_recv`, `ts_decision` and the
+  gateway's `ts_sent`, and order->ack samples go into a histogram;
+- the engine heartbeat watch (our own dead-man switch): no heartbeat for `deadman_s` ->
+  cancel everything.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from feeds.adapter import Ack, Failure, GatewayAdapter, RateInfo
+from pipeline.errors import ProtocolError
+from pipeline.histogram import Histogram
+from pipeline.logging_setup import RateLimitedLog
+from pipeline.marketdata import Control
+from pipeline.messages import (CancelAll, CancelOrder, ExecReport, ExecType, GatewayStatus,
+                               Heartbeat, NewOrder)
+from pipeline.model import Instrument, OrderStatus, RejectReason, Side
+
+log = logging.getLogger(__name__)
+
+COUNTERS = ("orders_sent", "cancels_sent", "reports", "acks", "rejects", "local_rejects",
+            "rate_limited", "parse_errors", "timeouts", "status_queries", "deadman_fired",
+            "unmatched", "reconnects")
+
+
+class TokenBucket:
+    """`rate` tokens per second up to `burst`; time is int ns passed in."""
+
+    def __init__(self, rate: float, burst: int, now_ns: int = 0) -> None:
+        self.rate = rate
+        self.burst = float(max(burst, 1))
+        self.tokens = self.burst
+        self.t = now_ns
+
+    def take(self, now_ns: int, n: float = 1.0) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now_ns - self.t) * self.rate / 1e9)
+        self.t = now_ns
+        if self.tokens >= n:
+            self.tokens -= n
+            return True
+        return False
+
+    def clamp(self, remaining: float) -> None:
+        """The venue says only `remaining` are left in its window: never assume more."""
+        self.tokens = min(self.tokens, max(remaining, 0.0))
+
+
+@dataclass
+class Pending:
+    kind: str            # "place" | "cancel" | "status"
+    msg: Any             # the NewOrder / CancelOrder / client id
+    sent_ns: int
+    retried: bool = False
+
+
+@dataclass
+class GatewayCore:
+    adapter: GatewayAdapter
+    instruments: dict[str, Instrument]            # internal symbol -> Instrument
+    max_orders_per_second: float
+    clock_ns: Callable[[], int]
+    clock_ms: Callable[[], int]
+    response_timeout_ns: int = 2_000_000_000
+    deadman_ns: int = 5_000_000_000
+    rate_backoff_ns: int = 1_000_000_000
+    out: list[str] = field(default_factory=list)             # frames to send
+    reports: list[Any] = field(default_factory=list)         # ExecReport / GatewayStatus out
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    ack_us: Histogram = field(default_factory=Histogram)
+
+    def __post_init__(self) -> None:
+        rate = min(self.adapter.order_rate_per_s, self.max_orders_per_second)
+        self.bucket = TokenBucket(rate, min(self.adapter.order_burst, max(int(rate), 1)),
+                                  self.clock_ns())
+        self.pending: dict[str, Pending] = {}
+        self.orders: dict[str, tuple[NewOrder, int]] = {}   # client id -> (order, ts_sent)
+        self._ids = itertools.count(1)
+        self.rate_limited_until = 0
+        self.last_heartbeat_ns = 0
+        self.deadman_armed = False
+        self._log = RateLimitedLog(log, per_s=5.0)
+
+    # -- engine side -------------------------------------------------------------------------
+    def on_message(self, msg: Any) -> None:
+        if isinstance(msg, NewOrder):
+            self.place(msg)
+        elif isinstance(msg, CancelOrder):
+            self.cancel(msg)
+        elif isinstance(msg, CancelAll):
+            self.cancel_all_local(msg.symbol)
+        elif isinstance(msg, Heartbeat):
+            self.last_heartbeat_ns = self.clock_ns()
+            self.deadman_armed = True
+
+    def _req_id(self) -> str:
+        return str(next(self._ids))
+
+    def _local_reject(self, o: NewOrder, reason: RejectReason, text: str) -> None:
+        self.counters["local_rejects"] += 1
+        self.reports.append(ExecReport(
+            venue=o.venue, symbol=o.symbol, client_id=o.client_id, venue_order_id="",
+            exec_type=ExecType.REJECTED, status=OrderStatus.REJECTED, side=o.side,
+            price_ticks=o.price_ticks, lots=o.lots, reason=reason, reason_text=text,
+            ts_recv=self.clock_ns(), ts_tick_recv=o.ts_tick_recv, ts_decision=o.ts_decision))
+
+    def place(self, o: NewOrder) -> None:
+        inst = self.instruments.get(o.symbol)
+        if inst is None:
+            self._local_reject(o, RejectReason.BAD_SYMBOL, f"unknown symbol {o.symbol}")
+            return
+        why = inst.check(o.price_ticks if o.price_ticks else None, o.lots)
+        if why is not RejectReason.NONE:
+            self._local_reject(o, why, "instrument filters")
+            return
+        now = self.clock_ns()
+        if now < self.rate_limited_until or not self.bucket.take(now):
+            self.counters["rate_limited"] += 1
+            self._local_reject(o, RejectReason.RATE_LIMITED, "gateway order budget exhausted")
+            return
+        rid = self._req_id()
+        self.out.append(self.adapter.encode_place(o, inst, rid, self.clock_ms()))
+        sent = self.clock_ns()
+        self.pending[rid] = Pending("place", o, sent)
+        self.orders[o.client_id] = (o, sent)
+        self.counters["orders_sent"] += 1
+
+    def cancel(self, c: CancelOrder) -> None:
+        inst = self.instruments.get(c.symbol)
+        if inst is None:
+            self.reports.append(self._cancel_reject(c, RejectReason.BAD_SYMBOL, "unknown symbol"))
+            return
+        rid = self._req_id()
+        self.out.append(self.adapter.encode_cancel(c, inst, rid, self.clock_ms()))
+        self.pending[rid] = Pending("cancel", c, self.clock_ns())
+        self.counters["cancels_sent"] += 1
+
+    def cancel_all_local(self, symbol: str) -> list[Instrument]:
+        """Cancel every known open order we sent (WS); returns instruments for a REST sweep."""
+        for cid, (o, _) in list(self.orders.items()):
+            if not symbol or o.symbol == symbol:
+                self.cancel(CancelOrder(cid, o.venue, o.symbol))
+        return [i for s, i in self.instruments.items() if not symbol or s == symbol]
+
+    def query_status(self, client_id: str, symbol: str) -> None:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            return
+        rid = self._req_id()
+        self.out.append(self.adapter.encode_status(client_id, inst, rid, self.clock_ms()))
+        self.pending[rid] = Pending("status", client_id, self.clock_ns())
+        self.counters["status_queries"] += 1
+
+    # -- venue side --------------------------------------------------------------------------
+    def on_frame(self, data: str | bytes, ts_recv: int) -> list[Any]:
+        """Parse one venue frame; returns the non-order records (controls, session events)."""
+        try:
+            records = self.adapter.parse(data, ts_recv)
+        except ProtocolError as exc:
+            self.counters["parse_errors"] += 1
+            self._log.warning("%s: dropped malformed frame: %s", self.adapter.venue, exc)
+            return []
+        other = []
+        for r in records:
+            if isinstance(r, ExecReport):
+                self._report(r)
+            elif isinstance(r, Ack):
+                self._ack(r, ts_recv)
+            elif isinstance(r, Failure):
+                self._failure(r, ts_recv)
+            elif isinstance(r, RateInfo):
+                if r.kind == "orders" and r.limit > 0:
+                    self.bucket.clamp(r.limit - r.used)
+            else:
+                other.append(r)
+        return other
+
+    def _stamp(self, r: ExecReport) -> ExecReport:
+        known = self.orders.get(r.client_id)
+        if known is None:
+            return r
+        o, sent = known
+        if r.exec_type is ExecType.NEW and r.ts_recv and sent:
+            self.ack_us.record(max((r.ts_recv - sent) // 1000, 0))
+        if r.status.is_terminal:
+            self.orders.pop(r.client_id, None)
+        return dataclasses.replace(r, ts_sent=sent, ts_tick_recv=o.ts_tick_recv,
+                                   ts_decision=o.ts_decision)
+
+    def _report(self, r: ExecReport) -> None:
+        self.counters["reports"] += 1
+        if r.exec_type is ExecType.REJECTED:
+            self.counters["rejects"] += 1
+        # a full report answers the pending request of the same order, if any
+        for rid, p in list(self.pending.items()):
+            if p.kind == "place" and p.msg.client_id == r.client_id:
+                del self.pending[rid]
+                break
+        self.reports.append(self._stamp(r))
+
+    def _ack(self, a: Ack, ts_recv: int) -> None:
+        p = self.pending.pop(a.req_id, None)
+        if p is None:
+            self.counters["unmatched"] += 1
+            return
+        self.counters["acks"] += 1
+        if p.kind == "place":
+            o: NewOrder = p.msg
+            self.reports.append(self._stamp(ExecReport(
+                venue=o.venue, symbol=o.symbol, client_id=o.client_id,
+                venue_order_id=a.venue_order_id, exec_type=ExecType.NEW,
+                status=OrderStatus.NEW, side=o.side, price_ticks=o.price_ticks, lots=o.lots,
+                ts_event=a.ts_event, ts_recv=ts_recv)))
+        # a cancel ack carries no fill state: the venue's canceled report (response or
+        # private stream) is what moves the order, so nothing is invented here
+
+    def _failure(self, f: Failure, ts_recv: int) -> None:
+        p = self.pending.pop(f.req_id, None)
+        if f.reason is RejectReason.RATE_LIMITED:
+            self.rate_limited_until = self.clock_ns() + self.rate_backoff_ns
+            self.reports.append(GatewayStatus(self.adapter.venue, "rate_limited",
+                                              f"{f.code} {f.text}"[:200], ts_recv))
+        if p is None:
+            self.counters["unmatched"] += 1
+            return
+        self.counters["rejects"] += 1
+        if p.kind == "place":
+            o: NewOrder = p.msg
+            self.reports.append(self._stamp(ExecReport(
+                venue=o.venue, symbol=o.symbol, client_id=o.client_id, venue_order_id="",
+                exec_type=ExecType.REJECTED, status=OrderStatus.REJECTED, side=o.side,
+                price_ticks=o.price_ticks, lots=o.lots, reason=f.reason,
+                reason_text=f"{f.code} {f.text}"[:200], ts_recv=ts_recv)))
+        elif p.kind == "cancel":
+            self.reports.append(self._cancel_reject(p.msg, f.reason, f"{f.code} {f.text}"[:200]))
+
+    def _cancel_reject(self, c: CancelOrder, reason: RejectReason, text: str) -> ExecReport:
+        known = self.orders.get(c.client_id)
+        side = known[0].side if known else Side.BUY
+        return ExecReport(venue=c.venue, symbol=c.symbol, client_id=c.client_id,
+                          venue_order_id=c.venue_order_id, exec_type=ExecType.CANCEL_REJECTED,
+                          status=OrderStatus.NEW, side=side, reason=reason, reason_text=text,
+                          ts_recv=self.clock_ns())
+
+    # -- timers ------------------------------------------------------------------------------
+    def on_timer(self, now_ns: int) -> bool:
+        """Follow up unanswered requests with a status query; returns True when the engine's
+        heartbeat is overdue and everything must be cancelled (our own dead-man switch)."""
+        for rid, p in list(self.pending.items()):
+            if now_ns - p.sent_ns < self.response_timeout_ns:
+                continue
+            del self.pending[rid]
+            self.counters["timeouts"] += 1
+            if p.kind in ("place", "cancel") and not p.retried:
+                cid, sym = p.msg.client_id, p.msg.symbol
+                self.query_status(cid, sym)
+        if self.deadman_armed and now_ns - self.last_heartbeat_ns > self.deadman_ns:
+            self.deadman_armed = False
+            self.counters["deadman_fired"] += 1
+            log.error("%s: engine heartbeat lost for %.1fs: cancelling everything",
+                      self.adapter.venue, (now_ns - self.last_heartbeat_ns) / 1e9)
+            return True
+        return False
+
+    def on_disconnect(self) -> None:
+        """Requests in flight on a dead connection will never be answered: query after
+        reconnect (reconciliation covers them)."""
+        self.counters["reconnects"] += 1
+        self.pending.clear()
+
+    def take(self) -> tuple[list[str], list[Any]]:
+        out, rep = self.out, self.reports
+        self.out, self.reports = [], []
+        return out, rep
+
+
+def is_control(r: Any) -> bool:
+    return isinstance(r, Control)

@@ -1,0 +1,230 @@
+"""GatewayCore: correlation of venue answers to requests, local rejects, the order budget,
+time-outs followed by status queries, and the engine-heartbeat dead-man switch.
+
+The adapter is a test double speaking a tiny JSON dialect; the venue codecs are tested in
+their own packages. Time is a fake clock.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import orjson
+
+from feeds.adapter import Ack, Failure, HttpRequest, RateInfo, WsPlan
+from feeds.gateway_core import GatewayCore, TokenBucket
+from pipeline.errors import ProtocolError
+from pipeline.messages import (CancelOrder, ExecReport, ExecType, GatewayStatus, Heartbeat,
+                               NewOrder)
+from pipeline.model import Instrument, OrderStatus, RejectReason, Side
+
+INST = Instrument("binance", "BTC/USDT", "BTCUSDT", "BTC", "USDT", Decimal("0.01"),
+                  Decimal("0.001"), min_qty=Decimal("0.001"), min_notional=Decimal("5"))
+
+
+class Dialect:
+    venue = "binance"
+    order_rate_per_s = 100.0
+    order_burst = 3
+
+    def encode_place(self, o, inst, rid, now_ms):
+        return orjson.dumps({"id": rid, "op": "place", "cid": o.client_id,
+                             "px": inst.format_price(o.price_ticks),
+                             "qty": inst.format_qty(o.lots)}).decode()
+
+    def encode_cancel(self, c, inst, rid, now_ms):
+        return orjson.dumps({"id": rid, "op": "cancel", "cid": c.client_id}).decode()
+
+    def encode_status(self, cid, inst, rid, now_ms):
+        return orjson.dumps({"id": rid, "op": "status", "cid": cid}).decode()
+
+    def parse(self, frame, ts_recv):
+        try:
+            m = orjson.loads(frame)
+            if m["t"] == "ack":
+                return [Ack(m["id"], m["oid"], 5)]
+            if m["t"] == "fail":
+                return [Failure(m["id"], RejectReason(m["r"]), m["code"], "no")]
+            if m["t"] == "rate":
+                return [RateInfo("orders", m["used"], m["limit"], 10.0)]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ProtocolError("binance", str(exc)) from exc
+        raise ProtocolError("binance", "unknown")
+
+    def ws_plan(self, url):
+        return WsPlan(url)
+
+    def session_frames(self, now_ms):
+        return []
+
+    def session_ready(self, rec):
+        return True
+
+    def open_orders_request(self, now_ms):
+        return HttpRequest("GET", "/open")
+
+    def parse_open_orders(self, payload, ts_recv):
+        return []
+
+    def cancel_all_request(self, inst, now_ms):
+        return None
+
+    def deadman_request(self, now_ms, timeout_s):
+        return None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000_000_000
+
+    def ns(self) -> int:
+        return self.t
+
+    def ms(self) -> int:
+        return self.t // 1_000_000
+
+
+def _core(clock: Clock, max_ops: float = 1_000.0) -> GatewayCore:
+    return GatewayCore(Dialect(), {"BTC/USDT": INST}, max_ops, clock.ns, clock.ms)
+
+
+def _order(cid: str = "c1", px: int = 5_000_000, lots: int = 10) -> NewOrder:
+    return NewOrder(cid, "binance", "BTC/USDT", Side.BUY, px, lots, ts_tick_recv=11,
+                    ts_decision=22)
+
+
+def _frame(**kw) -> bytes:
+    return orjson.dumps(kw)
+
+
+def test_place_sends_exact_decimal_strings_and_an_ack_becomes_a_stamped_new_report() -> None:
+    clock = Clock()
+    core = _core(clock)
+    core.place(_order())
+    frames, reports = core.take()
+    assert orjson.loads(frames[0]) == {"id": "1", "op": "place", "cid": "c1", "px": "50000",
+                                       "qty": "0.01"}
+    assert reports == []
+    clock.t += 300_000
+    core.on_frame(_frame(t="ack", id="1", oid="V9"), clock.t)
+    _, reports = core.take()
+    r = reports[0]
+    assert (r.exec_type, r.status, r.venue_order_id, r.lots) == (ExecType.NEW, OrderStatus.NEW,
+                                                                 "V9", 10)
+    assert (r.ts_sent, r.ts_tick_recv, r.ts_decision) == (1_000_000_000, 11, 22)
+    assert core.ack_us.count == 1 and core.ack_us.max >= 300
+
+
+def test_orders_the_venue_would_refuse_are_rejected_locally_and_typed() -> None:
+    core = _core(Clock())
+    core.place(_order(lots=0))
+    core.place(_order(cid="c2", px=100, lots=1))            # notional 0.001*1 < 5
+    core.place(NewOrder("c3", "binance", "DOGE/USDT", Side.SELL, 1, 1))
+    frames, reports = core.take()
+    assert frames == []
+    assert [r.reason for r in reports] == [RejectReason.BAD_SIZE, RejectReason.BAD_SIZE,
+                                           RejectReason.BAD_SYMBOL]
+    assert all(r.status is OrderStatus.REJECTED for r in reports)
+
+
+def test_failure_is_matched_to_its_request() -> None:
+    core = _core(Clock())
+    core.place(_order())
+    core.take()
+    core.on_frame(_frame(t="fail", id="1", r=int(RejectReason.POST_ONLY_WOULD_CROSS),
+                         code="-2010"), 5)
+    _, reports = core.take()
+    assert reports[0].reason is RejectReason.POST_ONLY_WOULD_CROSS
+    assert reports[0].client_id == "c1" and "-2010" in reports[0].reason_text
+
+
+def test_budget_burst_then_local_rate_limit_rejects() -> None:
+    clock = Clock()
+    core = _core(clock)
+    for i in range(5):
+        core.place(_order(cid=f"c{i}"))
+    frames, reports = core.take()
+    assert len(frames) == 3  # burst
+    assert [r.reason for r in reports] == [RejectReason.RATE_LIMITED] * 2
+    clock.t += 20_000_000  # 20 ms at 100/s -> 2 more tokens
+    core.place(_order(cid="c9"))
+    assert len(core.take()[0]) == 1
+
+
+def test_venue_rate_limit_error_backs_off_and_tells_the_engine() -> None:
+    clock = Clock()
+    core = _core(clock)
+    core.place(_order())
+    core.take()
+    core.on_frame(_frame(t="fail", id="1", r=int(RejectReason.RATE_LIMITED), code="-1003"), 1)
+    _, reports = core.take()
+    assert any(isinstance(r, GatewayStatus) and r.state == "rate_limited" for r in reports)
+    clock.t += 500_000_000
+    core.place(_order(cid="c2"))
+    frames, reports = core.take()
+    assert frames == [] and reports[0].reason is RejectReason.RATE_LIMITED
+    clock.t += 600_000_000  # back-off (1 s) over
+    core.place(_order(cid="c3"))
+    assert len(core.take()[0]) == 1
+
+
+def test_venue_reported_usage_clamps_the_budget() -> None:
+    core = _core(Clock())
+    core.on_frame(_frame(t="rate", used=99, limit=100), 1)
+    core.place(_order(cid="a"))
+    core.place(_order(cid="b"))
+    frames, reports = core.take()
+    assert len(frames) == 1 and reports[0].reason is RejectReason.RATE_LIMITED
+
+
+def test_unanswered_request_is_followed_by_a_status_query_not_a_guess() -> None:
+    clock = Clock()
+    core = _core(clock)
+    core.place(_order())
+    core.take()
+    clock.t += 3_000_000_000
+    assert core.on_timer(clock.t) is False
+    frames, reports = core.take()
+    assert reports == []
+    assert orjson.loads(frames[0])["op"] == "status" and core.counters["timeouts"] == 1
+
+
+def test_cancel_of_unknown_symbol_is_a_cancel_reject() -> None:
+    core = _core(Clock())
+    core.cancel(CancelOrder("zz", "binance", "DOGE/USDT"))
+    _, reports = core.take()
+    assert reports[0].exec_type is ExecType.CANCEL_REJECTED
+
+
+def test_engine_heartbeat_loss_fires_once() -> None:
+    clock = Clock()
+    core = _core(clock)
+    assert core.on_timer(clock.t + 10_000_000_000) is False  # never armed: no engine yet
+    core.on_message(Heartbeat(clock.t))
+    clock.t += 1_000_000_000
+    assert core.on_timer(clock.t) is False
+    clock.t += 5_000_000_000
+    assert core.on_timer(clock.t) is True
+    assert core.on_timer(clock.t + 1) is False
+
+
+def test_garbage_is_counted() -> None:
+    core = _core(Clock())
+    assert core.on_frame(b"{]", 1) == []
+    assert core.counters["parse_errors"] == 1
+
+
+def test_token_bucket_refills_at_rate() -> None:
+    b = TokenBucket(10.0, 2, 0)
+    assert b.take(0) and b.take(0) and not b.take(0)
+    assert b.take(100_000_000) and not b.take(100_000_000)
+
+
+def test_full_report_settles_the_pending_place() -> None:
+    core = _core(Clock())
+    core.place(_order())
+    core.take()
+    rep = ExecReport("binance", "BTC/USDT", "c1", "V1", ExecType.NEW, OrderStatus.NEW, Side.BUY,
+                     5_000_000, 10, ts_recv=2)
+    core._report(rep)
+    assert core.pending == {}
+    assert core.take()[1][0].ts_decision == 22
