@@ -23,7 +23,7 @@ def instrument(pair: str, tick: str, lot: str) -> Instrument:
 
 @pytest.fixture
 def btc() -> Instrument:
-    return instrument("BTC_USDT", "0.1", "0.0001")
+    return instrument("BTC_USDT", "0.1", "0.00001")
 
 
 @pytest.fixture
