@@ -21,7 +21,8 @@ VENUE = "gate"
 
 # Gate sends prices and amounts as plain decimal strings; float() alone would also accept
 # "nan", "inf", "1_0" and " 1", which are never valid wire numbers.
-_NUM_RE = re.compile(r"^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$")
+# Exponents are bounded so exact Decimal arithmetic on a hostile value cannot overflow.
+_NUM_RE = re.compile(r"^[0-9]{1,40}(\.[0-9]{0,40})?([eE][-+]?[0-9]{1,2})?$")
 _INT_RE = re.compile(r"^-?[0-9]+$")
 _MS_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _NS_PER_MS = 1_000_000

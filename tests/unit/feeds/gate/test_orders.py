@@ -327,8 +327,8 @@ def test_client_frames_decode_on_the_server(gt: Instrument) -> None:
 
 
 def test_server_rejects_bad_enums() -> None:
-    for param in ('{"currency_pair":"A_B","side":"buy","amount":"1","type":"market",'
-                  '"time_in_force":"gtc"}',
+    for param in (('{"currency_pair":"A_B","side":"buy","amount":"1","type":"market",'
+                  '"time_in_force":"gtc"}'),
                   '{"currency_pair":"A_B","side":"hold","amount":"1","price":"1"}',
                   '{"currency_pair":"A_B","side":"buy","amount":"1"}'):
         with pytest.raises(ProtocolError):
@@ -345,7 +345,7 @@ def _shape(x: object) -> object:
 
 def _venue_order() -> o.VenueOrder:
     return o.VenueOrder(id="1700664330", text="t-my-custom-id", currency_pair="GT_USDT",
-                        side=Side.BUY, amount=Decimal("1"), price=Decimal("1"),
+                        side=Side.BUY, amount=Decimal(1), price=Decimal(1),
                         create_ns=1681986204832_000_000, update_ns=1681986204832_000_000,
                         fee_currency="GT", rebated_fee_currency="USDT", stp_id=1, stp_act="cn",
                         gt_maker_fee=Decimal("0.0015"), gt_taker_fee=Decimal("0.0015"),
@@ -383,7 +383,7 @@ def test_encode_ack_result_error_login_have_doc_shapes(instruments: dict) -> Non
 
 def test_encode_rest_order_has_doc_shape_and_round_trips(btc: Instrument) -> None:
     v = o.VenueOrder(id="1852454420", text="t-abc123", currency_pair="BTC_USDT", side=Side.BUY,
-                     amount=Decimal("0.001"), price=Decimal("65000"), account="unified",
+                     amount=Decimal("0.001"), price=Decimal(65000), account="unified",
                      create_ns=1710488334073_000_000, update_ns=1710488334074_000_000,
                      left=Decimal(0), filled_amount=Decimal("0.001"),
                      filled_total=Decimal("63.4693"), fee=Decimal("0.00000022"),
@@ -406,7 +406,7 @@ def test_encode_pushes_have_doc_shapes_and_round_trip(instruments: dict) -> None
     assert orjson.loads(push) == orjson.loads(doc)
     assert o.parse_private(push, 1, instruments) == o.parse_private(doc, 1, instruments)
     f = o.VenueFill(id=5736713, order_id="30784428", currency_pair="BTC_USDT", side=Side.SELL,
-                    amount=Decimal("1"), price=Decimal("10000"), role="taker",
+                    amount=Decimal(1), price=Decimal(10000), role="taker",
                     fee=Decimal("0.002"), fee_currency="USDT", ts_ns=1605176741123456000,
                     text="apiv4", user_id=1000001)
     tp = orjson.loads(o.encode_usertrades_push([f], 1605176741763_000_000))

@@ -25,7 +25,7 @@ def test_doc_example_becomes_an_exact_instrument() -> None:
         "gate", "ETH/USDT", "ETH_USDT", "ETH", "USDT")
     assert inst.tick_size == Decimal("0.000001") and inst.lot_size == Decimal("0.001")
     assert inst.min_qty == Decimal("0.001") and inst.min_notional == Decimal("1.0")
-    assert inst.max_qty == Decimal("10000") and inst.max_notional == Decimal("10000000")
+    assert inst.max_qty == Decimal(10000) and inst.max_notional == Decimal(10000000)
     assert inst.tradable
 
 
