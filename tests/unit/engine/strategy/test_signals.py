@@ -6,8 +6,14 @@ import math
 import numpy as np
 import pytest
 
-from engine.strategy.signals import (ArrivalIntensity, EwmaVolatility, TradeFlowImbalance,
-                                     book_imbalance, decay_factor, microprice)
+from engine.strategy.signals import (
+    ArrivalIntensity,
+    EwmaVolatility,
+    TradeFlowImbalance,
+    book_imbalance,
+    decay_factor,
+    microprice,
+)
 from pipeline.model import Side
 
 SEC = 1_000_000_000
