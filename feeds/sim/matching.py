@@ -1,0 +1,643 @@
+"""Matching engine of a simulated venue: one instrument, price-time priority, exact money.
+
+Called by the simulated venues' wire front-ends (`feeds/sim/server.py` and the venue codecs)
+for our strategy's orders, and by `MarketSimulator` for the background crowd; both trade in
+the same book. Pure and deterministic: time is an int-nanosecond argument, ids are counters.
+
+Prices are integer ticks and sizes integer lots; quote amounts are computed as
+`ticks * lots * (tick_size * lot_size)` in Decimal, so balances and fees are exact. What
+differs per venue (post-only, STP, fees, reject and cancel codes) comes from `VenueRules`.
+
+Book layout: per side a dict price -> FIFO level and a sorted key list whose last element is
+the best price (bids keyed by +price, asks by -price), so taking the best level is O(1) and
+adding a level is a bisect. Cancels are lazy: the order is marked dead and skipped (or the
+whole level dropped when its live total reaches zero), so a cancel never scans a queue.
+
+Every call returns typed events in the order they happened: `Accepted`, `Rejected`, `Trade`
+(public, one per match), `Fill` (one per side), `Canceled` / `Expired` (with the cause and the
+venue's own code). `sequence` increments on every change of a level; `drain_level_changes()`
+gives the front-ends the changed levels (absolute size, 0 = removed) for their depth diffs.
+"""
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left, insort
+from collections import OrderedDict, deque
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Iterator, Union
+
+from feeds.sim.accounts import Account, Accounts
+from feeds.sim.venue_rules import (
+    CancelCause, Filter, PostOnlyMode, StpMode, VenueReply, VenueRules, check_filters,
+    check_wire,
+)
+from pipeline.model import Instrument, OrderStatus, OrderType, RejectReason, Side, TimeInForce
+
+ZERO = Decimal(0)
+
+
+# -- requests and events --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SimOrder:
+    """A new order in ticks/lots. `quote_qty` (market buys only) spends a quote amount instead
+    of buying `lots` (Binance quoteOrderQty, OKX tgtCcy=quote_ccy, Gate market buy amount)."""
+
+    account: str
+    client_id: str
+    side: Side
+    price_ticks: int | None
+    lots: int
+    type: OrderType = OrderType.LIMIT
+    tif: TimeInForce = TimeInForce.GTC
+    quote_qty: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    symbol: str
+    account: str
+    order_id: int
+    client_id: str
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+    price_ticks: int | None
+    lots: int
+    quote_qty: Decimal | None
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A refused new order or cancel; `order_id` is set for a cancel of a known id."""
+
+    symbol: str
+    account: str
+    client_id: str
+    reason: RejectReason
+    venue_code: str
+    message: str
+    ts_ns: int
+    order_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """Public trade print; `taker_side` is the aggressor (Binance m = taker_side is SELL)."""
+
+    symbol: str
+    trade_id: int
+    price_ticks: int
+    lots: int
+    taker_side: Side
+    maker_order_id: int
+    taker_order_id: int
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One side of a trade, for that side's account."""
+
+    symbol: str
+    account: str
+    order_id: int
+    client_id: str
+    side: Side
+    trade_id: int
+    price_ticks: int
+    lots: int
+    fee: Decimal
+    fee_asset: str
+    is_maker: bool
+    leaves_lots: int
+    cum_lots: int
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDone:
+    """An order that ended without (fully) filling; `venue_code` is the venue's word for why."""
+
+    symbol: str
+    account: str
+    order_id: int
+    client_id: str
+    side: Side
+    cause: CancelCause
+    venue_code: str
+    leaves_lots: int
+    cum_lots: int
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Canceled(OrderDone):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Expired(OrderDone):
+    """Reported instead of `Canceled` for the causes in `VenueRules.expire_causes`."""
+
+
+Event = Union[Accepted, Rejected, Trade, Fill, Canceled, Expired]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """A snapshot of one order for queries (open-orders lists, order status)."""
+
+    symbol: str
+    account: str
+    order_id: int
+    client_id: str
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+    price_ticks: int | None
+    lots: int
+    filled_lots: int
+    leaves_lots: int
+    status: OrderStatus
+    cum_quote: Decimal
+    cum_fee: Decimal
+    quote_qty: Decimal | None
+    created_ns: int
+    updated_ns: int
+
+
+# -- internals --------------------------------------------------------------------------------
+class _Order:
+    __slots__ = ("order_id", "client_id", "account", "acct", "side", "sign", "type", "tif",
+                 "price", "lots", "leaves", "filled", "live", "status", "locked", "cum_units",
+                 "cum_fee", "quote_qty", "created_ns", "updated_ns")
+
+    def __init__(self, order_id: int, o: SimOrder, acct: Account, lots: int,
+                 locked: Decimal, now_ns: int) -> None:
+        self.order_id = order_id
+        self.client_id = o.client_id
+        self.account = o.account
+        self.acct = acct
+        self.side = o.side
+        self.sign = int(o.side)
+        self.type = o.type
+        self.tif = o.tif
+        self.price = o.price_ticks if o.type is OrderType.LIMIT else None
+        self.lots = lots
+        self.leaves = lots
+        self.filled = 0
+        self.live = True
+        self.status = OrderStatus.NEW
+        self.locked = locked
+        self.cum_units = 0
+        self.cum_fee = ZERO
+        self.quote_qty = o.quote_qty
+        self.created_ns = now_ns
+        self.updated_ns = now_ns
+
+
+class _Level:
+    __slots__ = ("orders", "total", "dead")
+
+    def __init__(self) -> None:
+        self.orders: deque[_Order] = deque()
+        self.total = 0
+        self.dead = 0
+
+
+class _BookSide:
+    """One side: price -> level, and keys (sign * price) ascending, best last."""
+
+    __slots__ = ("side", "sign", "levels", "keys", "changed")
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        self.sign = int(side)
+        self.levels: dict[int, _Level] = {}
+        self.keys: list[int] = []
+        self.changed: dict[int, None] = {}
+
+    def best(self) -> int | None:
+        return self.keys[-1] * self.sign if self.keys else None
+
+    def level_for_add(self, price: int) -> _Level:
+        lvl = self.levels.get(price)
+        if lvl is None:
+            lvl = self.levels[price] = _Level()
+            insort(self.keys, price * self.sign)
+        return lvl
+
+    def drop(self, price: int) -> None:
+        del self.levels[price]
+        keys = self.keys
+        key = price * self.sign
+        if keys[-1] == key:
+            keys.pop()
+        else:
+            del keys[bisect_left(keys, key)]
+
+
+class MatchingEngine:
+    """Price-time priority book and order lifecycle for one instrument of one venue."""
+
+    def __init__(self, instrument: Instrument, rules: VenueRules, accounts: Accounts, *,
+                 order_ids: Iterator[int] | None = None, history: int = 10_000) -> None:
+        self.instrument = instrument
+        self.rules = rules
+        self.accounts = accounts
+        self.symbol = instrument.symbol
+        self.sequence = 0
+        self._ids = order_ids if order_ids is not None else itertools.count(1)
+        self._trade_id = 0
+        self._base = instrument.base
+        self._quote = instrument.quote
+        self._lot = instrument.lot_size
+        self._unit = instrument.tick_size * instrument.lot_size
+        self._bid = _BookSide(Side.BUY)
+        self._ask = _BookSide(Side.SELL)
+        self._open: dict[int, _Order] = {}
+        self._by_client: dict[tuple[str, str], _Order] = {}
+        self._by_account: dict[str, dict[int, _Order]] = {}
+        self._done: OrderedDict[int, _Order] = OrderedDict()
+        self._done_client: dict[tuple[str, str], int] = {}
+        self._history = history
+
+    # -- queries --------------------------------------------------------------------------------
+    @property
+    def last_trade_id(self) -> int:
+        return self._trade_id
+
+    def best(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """((bid_ticks, lots) | None, (ask_ticks, lots) | None)."""
+        out: list[tuple[int, int] | None] = []
+        for bs in (self._bid, self._ask):
+            p = bs.best()
+            out.append(None if p is None else (p, bs.levels[p].total))
+        return out[0], out[1]
+
+    def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Top `n` aggregated levels per side, best first, as (price_ticks, lots)."""
+        res = []
+        for bs in (self._bid, self._ask):
+            lv = bs.levels
+            sg = bs.sign
+            res.append([(k * sg, lv[k * sg].total) for k in reversed(bs.keys[-n:])] if n > 0
+                       else [])
+        return res[0], res[1]
+
+    def level_count(self, side: Side) -> int:
+        return len((self._bid if side is Side.BUY else self._ask).keys)
+
+    def drain_level_changes(self) -> list[tuple[Side, int, int]]:
+        """Levels changed since the last drain: (side, price_ticks, new total lots; 0 = gone)."""
+        out: list[tuple[Side, int, int]] = []
+        for bs in (self._bid, self._ask):
+            lv = bs.levels
+            for p in bs.changed:
+                lvl = lv.get(p)
+                out.append((bs.side, p, lvl.total if lvl is not None else 0))
+            bs.changed = {}
+        return out
+
+    def open_orders(self, account: str) -> list[OrderView]:
+        return [self._view(o) for o in self._by_account.get(account, {}).values()]
+
+    def get(self, account: str, ref: int | str) -> OrderView | None:
+        """An open or recently finished order of `account` by order id (int) or client id."""
+        o = self._find_open(account, ref)
+        if o is None:
+            oid = ref if isinstance(ref, int) else self._done_client.get((account, ref))
+            o = self._done.get(oid) if oid is not None else None
+            if o is not None and o.account != account:
+                o = None
+        return None if o is None else self._view(o)
+
+    # -- commands -------------------------------------------------------------------------------
+    def submit_wire(self, account: str, client_id: str, side: Side, type: OrderType,
+                    tif: TimeInForce, price: Decimal | None, qty: Decimal | None, now_ns: int,
+                    quote_qty: Decimal | None = None) -> list[Event]:
+        """Like `submit`, from the Decimal price/qty a front-end parsed off the wire: an
+        off-tick price or off-step size is refused with the venue's filter code."""
+        if qty is None:
+            return self.submit(SimOrder(account, client_id, side, None, 0, type, tif,
+                                        quote_qty), now_ns)
+        checked = check_wire(self.instrument, price if type is OrderType.LIMIT else None, qty)
+        if isinstance(checked, Filter):
+            return [self._reject(account, client_id, self.rules.filter_reject(checked), now_ns)]
+        ticks, lots = checked
+        return self.submit(SimOrder(account, client_id, side, ticks, lots, type, tif), now_ns)
+
+    def submit(self, o: SimOrder, now_ns: int) -> list[Event]:
+        acct = self.accounts.get(o.account)
+        if acct is None:
+            raise KeyError(f"{self.rules.venue}: unknown account {o.account!r}")
+        rules = self.rules
+        is_limit = o.type is OrderType.LIMIT
+        if is_limit and o.price_ticks is None:
+            raise ValueError("a limit order needs price_ticks")
+        if not is_limit and o.tif is not TimeInForce.FOK:
+            if o.tif is TimeInForce.POST_ONLY:
+                raise ValueError("a market order cannot be post-only")
+            if o.tif is not TimeInForce.IOC:  # market orders never rest: GTC means IOC
+                o = replace(o, tif=TimeInForce.IOC)
+        if o.quote_qty is not None and (is_limit or o.side is Side.SELL):
+            raise ValueError("quote_qty is for market buys only")
+        if not self.instrument.tradable:
+            return [self._reject(o.account, o.client_id, rules.bad_symbol, now_ns)]
+        if o.client_id and (o.account, o.client_id) in self._by_client:
+            return [self._reject(o.account, o.client_id, rules.duplicate_client_id, now_ns)]
+        if o.quote_qty is not None:
+            failed: Filter | None = (Filter.NOTIONAL_MIN if o.quote_qty <= 0
+                                     or o.quote_qty < self.instrument.min_notional else None)
+        else:
+            failed = check_filters(self.instrument, o.price_ticks if is_limit else None, o.lots)
+        if failed is not None:
+            return [self._reject(o.account, o.client_id, rules.filter_reject(failed), now_ns)]
+        post_only = is_limit and o.tif is TimeInForce.POST_ONLY
+        would_take = post_only and self._crosses(o.side, o.price_ticks)  # type: ignore[arg-type]
+        if would_take and rules.post_only is PostOnlyMode.REJECT:
+            return [self._reject(o.account, o.client_id, rules.post_only_reject, now_ns)]
+
+        # what to lock, and for market orders how many lots the book can give
+        lots = o.lots
+        if acct.unlimited:
+            amount = ZERO
+            if o.quote_qty is not None:
+                lots, _ = self._plan(o.side, o.account, None, None,
+                                     int(o.quote_qty / self._unit))
+        elif o.side is Side.BUY:
+            asset = self._quote
+            if is_limit:
+                amount = self._unit * (o.price_ticks * lots)  # type: ignore[operator]
+            elif o.quote_qty is not None:
+                amount = o.quote_qty
+                lots, _ = self._plan(o.side, o.account, None, None,
+                                     int(o.quote_qty / self._unit))
+            else:
+                _, cost = self._plan(o.side, o.account, None, lots, None)
+                amount = self._unit * cost
+        else:
+            asset = self._base
+            amount = self._lot * lots
+        if not acct.unlimited and not acct.try_lock(asset, amount):
+            return [self._reject(o.account, o.client_id, rules.insufficient_balance, now_ns)]
+
+        order = _Order(next(self._ids), o, acct, lots, amount, now_ns)
+        quiet = acct.quiet
+        ev: list[Event] = []
+        if not quiet:
+            ev.append(Accepted(self.symbol, o.account, order.order_id, o.client_id, o.side,
+                               o.type, o.tif, order.price, order.lots, o.quote_qty, now_ns))
+        if would_take:
+            self._finish(order, "post_only", now_ns, ev)
+            return ev
+        if o.tif is TimeInForce.FOK:
+            can, _ = self._plan(o.side, o.account, order.price, lots, None)
+            if can < lots:
+                self._finish(order, "fok", now_ns, ev)
+                return ev
+        stopped = self._match(order, now_ns, ev) if lots > 0 else False
+        if order.leaves > 0:
+            if stopped:
+                self._finish(order, "stp", now_ns, ev)
+            elif is_limit and o.tif in (TimeInForce.GTC, TimeInForce.POST_ONLY):
+                self._rest(order)
+            else:
+                self._finish(order, "ioc", now_ns, ev)
+        elif order.live:  # fully filled, or a market order that found nothing to take
+            if order.filled == 0:
+                self._finish(order, "ioc", now_ns, ev)
+            else:
+                self._close(order, OrderStatus.FILLED, now_ns)
+        return ev
+
+    def cancel(self, account: str, ref: int | str, now_ns: int,
+               cause: CancelCause = "user") -> list[Event]:
+        """Cancel one open order by order id (int) or client id (str)."""
+        o = self._find_open(account, ref)
+        if o is None:
+            cid = ref if isinstance(ref, str) else ""
+            oid = ref if isinstance(ref, int) else None
+            return [self._reject(account, cid, self.rules.unknown_order, now_ns, oid)]
+        ev: list[Event] = []
+        self._unrest(o)
+        self._finish(o, cause, now_ns, ev)
+        return ev
+
+    def cancel_all(self, account: str, now_ns: int,
+                   cause: CancelCause = "cancel_all") -> list[Event]:
+        ev: list[Event] = []
+        for o in list(self._by_account.get(account, {}).values()):
+            self._unrest(o)
+            self._finish(o, cause, now_ns, ev)
+        return ev
+
+    # -- internals ------------------------------------------------------------------------------
+    def _reject(self, account: str, client_id: str, r: VenueReply, now_ns: int,
+                order_id: int | None = None) -> Rejected:
+        return Rejected(self.symbol, account, client_id, r.reason, r.code, r.message, now_ns,
+                        order_id)
+
+    def _find_open(self, account: str, ref: int | str) -> _Order | None:
+        if isinstance(ref, int):
+            o = self._open.get(ref)
+            return o if o is not None and o.account == account else None
+        return self._by_client.get((account, ref)) if ref else None
+
+    def _crosses(self, side: Side, price: int) -> bool:
+        best = (self._ask if side is Side.BUY else self._bid).best()
+        return best is not None and (price - best) * int(side) >= 0
+
+    def _stp_for(self, acct: Account) -> StpMode:
+        return StpMode.NONE if acct.unlimited else self.rules.stp
+
+    def _plan(self, side: Side, account: str, limit: int | None, lots: int | None,
+              budget: int | None) -> tuple[int, int]:
+        """Dry run of a taker walk: (lots it would fill, cost in notional units), with the
+        same self-trade treatment as `_match`. `lots` None = no size cap (a quote budget)."""
+        opp = self._ask if side is Side.BUY else self._bid
+        acct = self.accounts[account]
+        stp = self._stp_for(acct)
+        mine = stp is not StpMode.NONE and bool(self._by_account.get(account))
+        sign = int(side)
+        got = cost = 0
+        for key in reversed(opp.keys):
+            price = key * opp.sign
+            if limit is not None and (limit - price) * sign < 0:
+                break
+            lvl = opp.levels[price]
+            chunks = ([o.leaves for o in lvl.orders if o.live and o.account != account]
+                      if mine else [lvl.total])
+            blocked = mine and stp is not StpMode.CANCEL_MAKER and any(
+                o.live and o.account == account for o in lvl.orders)
+            if blocked:
+                # the walk stops at this account's first own order in time priority
+                chunks = []
+                for o in lvl.orders:
+                    if not o.live:
+                        continue
+                    if o.account == account:
+                        break
+                    chunks.append(o.leaves)
+            for avail in chunks:
+                take = avail if lots is None else min(avail, lots - got)
+                if budget is not None:
+                    take = min(take, (budget - cost) // price)
+                got += take
+                cost += take * price
+                if (lots is not None and got >= lots) or take < avail:
+                    return got, cost
+            if blocked:
+                return got, cost
+        return got, cost
+
+    def _match(self, t: _Order, now_ns: int, ev: list[Event]) -> bool:
+        """Take liquidity for taker `t`; True when self-trade prevention stopped it."""
+        opp = self._ask if t.side is Side.BUY else self._bid
+        keys, levels, osign = opp.keys, opp.levels, opp.sign
+        changed = opp.changed
+        limit, sign = t.price, t.sign
+        stp = self._stp_for(t.acct)
+        account = t.account
+        stopped = False
+        while t.leaves > 0 and keys:
+            price = keys[-1] * osign
+            if limit is not None and (limit - price) * sign < 0:
+                break
+            lvl = levels[price]
+            q = lvl.orders
+            while q and t.leaves > 0:
+                m = q[0]
+                if not m.live:
+                    q.popleft()
+                    lvl.dead -= 1
+                    continue
+                if stp is not StpMode.NONE and m.account == account:
+                    if stp is not StpMode.CANCEL_TAKER:
+                        q.popleft()
+                        lvl.total -= m.leaves
+                        self._finish(m, "stp", now_ns, ev)
+                    if stp is not StpMode.CANCEL_MAKER:
+                        stopped = True
+                        break
+                    continue
+                qty = m.leaves if m.leaves < t.leaves else t.leaves
+                self._trade(t, m, price, qty, now_ns, ev)
+                lvl.total -= qty
+                if m.leaves == 0:
+                    q.popleft()
+                    self._close(m, OrderStatus.FILLED, now_ns)
+            self.sequence += 1
+            changed[price] = None
+            if lvl.total == 0:
+                opp.drop(price)
+            if stopped:
+                break
+        return stopped
+
+    def _trade(self, t: _Order, m: _Order, price: int, qty: int, now_ns: int,
+               ev: list[Event]) -> None:
+        self._trade_id += 1
+        tid = self._trade_id
+        units = price * qty
+        for o in (t, m):
+            o.leaves -= qty
+            o.filled += qty
+            o.cum_units += units
+            o.updated_ns = now_ns
+            o.status = OrderStatus.FILLED if o.leaves == 0 else OrderStatus.PARTIALLY_FILLED
+        ev.append(Trade(self.symbol, tid, price, qty, t.side, m.order_id, t.order_id, now_ns))
+        for o, maker in ((t, False), (m, True)):
+            acct = o.acct
+            if acct.unlimited and acct.quiet:
+                continue
+            rate = self.rules.maker_fee if maker else self.rules.taker_fee
+            if o.side is Side.BUY:
+                spent = self._unit * units
+                consume = self._unit * (o.price * qty) if o.price is not None else spent
+                base_qty = self._lot * qty
+                fee = base_qty * rate
+                fee_asset = self._base
+                o.locked -= consume
+                acct.settle(self._quote, consume, spent, self._base, base_qty, fee)
+            else:
+                base_qty = self._lot * qty
+                quote_amt = self._unit * units
+                fee = quote_amt * rate
+                fee_asset = self._quote
+                o.locked -= base_qty
+                acct.settle(self._base, base_qty, base_qty, self._quote, quote_amt, fee)
+            o.cum_fee += fee
+            if not acct.quiet:
+                ev.append(Fill(self.symbol, o.account, o.order_id, o.client_id, o.side, tid,
+                               price, qty, fee, fee_asset, maker, o.leaves, o.filled, now_ns))
+
+    def _rest(self, o: _Order) -> None:
+        bs = self._bid if o.side is Side.BUY else self._ask
+        lvl = bs.level_for_add(o.price)  # type: ignore[arg-type]
+        lvl.orders.append(o)
+        lvl.total += o.leaves
+        self.sequence += 1
+        bs.changed[o.price] = None  # type: ignore[index]
+        self._open[o.order_id] = o
+        if o.client_id:
+            self._by_client[(o.account, o.client_id)] = o
+        d = self._by_account.get(o.account)
+        if d is None:
+            d = self._by_account[o.account] = {}
+        d[o.order_id] = o
+
+    def _unrest(self, o: _Order) -> None:
+        """Take a resting order off its level (lazily: it stays queued, marked dead)."""
+        bs = self._bid if o.side is Side.BUY else self._ask
+        price: int = o.price  # type: ignore[assignment]
+        lvl = bs.levels[price]
+        lvl.total -= o.leaves
+        lvl.dead += 1
+        o.live = False
+        self.sequence += 1
+        bs.changed[price] = None
+        if lvl.total == 0:
+            bs.drop(price)
+        elif lvl.dead > 16 and lvl.dead * 2 > len(lvl.orders):
+            lvl.orders = deque(x for x in lvl.orders if x.live)
+            lvl.dead = 0
+
+    def _finish(self, o: _Order, cause: CancelCause, now_ns: int, ev: list[Event]) -> None:
+        """End an order that is no longer (or never was) in the book without filling fully."""
+        expired = cause in self.rules.expire_causes
+        self._close(o, OrderStatus.EXPIRED if expired else OrderStatus.CANCELED, now_ns)
+        if not o.acct.quiet:
+            cls = Expired if expired else Canceled
+            ev.append(cls(self.symbol, o.account, o.order_id, o.client_id, o.side, cause,
+                          self.rules.cancel_code(cause), o.leaves, o.filled, now_ns))
+
+    def _close(self, o: _Order, status: OrderStatus, now_ns: int) -> None:
+        o.live = False
+        o.status = status
+        o.updated_ns = now_ns
+        if o.locked:
+            o.acct.unlock(self._quote if o.side is Side.BUY else self._base, o.locked)
+            o.locked = ZERO
+        if self._open.pop(o.order_id, None) is not None:
+            if o.client_id:
+                self._by_client.pop((o.account, o.client_id), None)
+            self._by_account[o.account].pop(o.order_id, None)
+        if o.acct.quiet:
+            return
+        self._done[o.order_id] = o
+        if o.client_id:
+            self._done_client[(o.account, o.client_id)] = o.order_id
+        if len(self._done) > self._history:
+            _, old = self._done.popitem(last=False)
+            key = (old.account, old.client_id)
+            if self._done_client.get(key) == old.order_id:
+                del self._done_client[key]
+
+    def _view(self, o: _Order) -> OrderView:
+        return OrderView(self.symbol, o.account, o.order_id, o.client_id, o.side, o.type,
+                         o.tif, o.price, o.lots, o.filled, o.leaves, o.status,
+                         self._unit * o.cum_units, o.cum_fee, o.quote_qty, o.created_ns,
+                         o.updated_ns)
