@@ -122,18 +122,9 @@ class SymbolQuoteState:
 class _Venue:
     """Per (venue, symbol) state."""
 
-    __slots__ = (
-        "ask_ticks",
-        "bid_ticks",
-        "book",
-        "inst",
-        "max_lots",
-        "order_lots",
-        "position",
-        "tick",
-        "vol",
-        "weight",
-    )
+    __slots__ = ("ask_ticks", "bid_ticks", "book", "imbalance", "inst", "max_lots", "memo",
+                 "memo_key", "micro", "order_lots", "position", "tick", "usable_book", "vol",
+                 "weight", "weight_now")
 
     def __init__(self, inst: Instrument, cfg: MarketMakingConfig, vol_halflife_ns: int,
                  weight: float) -> None:
@@ -147,13 +138,22 @@ class _Venue:
         self.order_lots = inst.qty_to_lots(cfg.order_size)
         self.max_lots = inst.qty_to_lots(cfg.max_position)
         self.weight = weight
+        # derived from the book once per update, not once per desired_quotes call
+        self.usable_book = False  # synced, two-sided, not crossed (staleness aside)
+        self.micro = 0.0
+        self.imbalance = 0.0
+        self.weight_now = 0.0  # weight / relative spread
+        # last quotes and the inputs they were built from: same inputs, same quotes
+        self.memo_key: tuple[float, float, int, int, int, int] | None = None
+        self.memo: QuoteSet = EMPTY_QUOTES
 
 
 class _Symbol:
-    __slots__ = ("flow", "intensity", "keys")
+    __slots__ = ("flow", "intensity", "keys", "position")
 
     def __init__(self, flow_halflife_ns: int, intensity_halflife_ns: int) -> None:
         self.keys: list[VenueSymbol] = []
+        self.position = Decimal(0)  # summed over venues, base units, exact
         self.flow = TradeFlowImbalance(flow_halflife_ns)
         self.intensity = ArrivalIntensity(intensity_halflife_ns)
 
@@ -193,10 +193,16 @@ class MarketMaker(Strategy):
         if v is None:
             return
         v.book = book
-        if book.synced and book.two_sided:
-            bb, ba = book.best_bid, book.best_ask
+        bb, ba = book.best_bid, book.best_ask
+        v.usable_book = book.synced and book.two_sided and bb < ba
+        if v.usable_book:
+            p = self.params
             v.bid_ticks = v.inst.price_to_ticks(bb)
             v.ask_ticks = v.inst.price_to_ticks(ba)
+            v.micro = microprice(bb, book.best_bid_size, ba, book.best_ask_size)
+            v.imbalance = book_imbalance(book.bid_sz, book.ask_sz, p.imbalance_levels,
+                                         p.imbalance_decay)
+            v.weight_now = v.weight * (bb + ba) / (ba - bb)  # venue weight / relative spread
             v.vol.update(0.5 * (bb + ba), now_ns)
 
     def on_trade(self, venue: str, symbol: str, price: float, size: float, side: Side,
@@ -211,12 +217,16 @@ class MarketMaker(Strategy):
                 now_ns: int) -> None:
         v = self._venues.get((venue, symbol))
         if v is not None:
-            v.position += int(side) * lots
+            self._set_position(v, symbol, v.position + int(side) * lots)
 
     def on_position(self, venue: str, symbol: str, lots: int) -> None:
         v = self._venues.get((venue, symbol))
         if v is not None:
-            v.position = lots
+            self._set_position(v, symbol, lots)
+
+    def _set_position(self, v: _Venue, symbol: str, lots: int) -> None:
+        self._symbols[symbol].position += v.inst.lots_to_qty(lots - v.position)
+        v.position = lots
 
     def on_gateway(self, venue: str, up: bool) -> None:
         if venue in self._gateway_up:
@@ -225,8 +235,7 @@ class MarketMaker(Strategy):
     # -- queries -------------------------------------------------------------------------------
     def position_qty(self, symbol: str) -> Decimal:
         """The symbol's position summed over venues, in base units (exact)."""
-        return sum((self._venues[k].inst.lots_to_qty(self._venues[k].position)
-                    for k in self._symbols[symbol].keys), Decimal(0))
+        return self._symbols[symbol].position
 
     def symbol_state(self, symbol: str) -> SymbolQuoteState | None:
         """The state the last `desired_quotes` call derived for `symbol` (None: not quoted)."""
@@ -241,9 +250,8 @@ class MarketMaker(Strategy):
         return max(1, int(self.config.requote_tolerance_bps * st.fair / BPS / v.tick))
 
     def _usable(self, v: _Venue, now_ns: int) -> bool:
-        b = v.book
-        return (b is not None and b.synced and b.two_sided and b.best_bid < b.best_ask
-                and now_ns - b.ts_ns <= self.stale_book_ns)
+        return (v.usable_book and v.book is not None
+                and now_ns - v.book.ts_ns <= self.stale_book_ns)
 
     def _symbol_state(self, symbol: str, now_ns: int) -> SymbolQuoteState | None:
         cfg, p = self.config, self.params
@@ -255,13 +263,9 @@ class MarketMaker(Strategy):
             v = self._venues[key]
             if not self._usable(v, now_ns):
                 continue
-            b = v.book
-            assert b is not None
-            bb, ba = b.best_bid, b.best_ask
-            w = v.weight * (bb + ba) / (ba - bb)  # venue weight / relative spread
-            fv_sum += w * microprice(bb, b.best_bid_size, ba, b.best_ask_size)
-            imb_sum += w * book_imbalance(b.bid_sz, b.ask_sz, p.imbalance_levels,
-                                          p.imbalance_decay)
+            w = v.weight_now
+            fv_sum += w * v.micro
+            imb_sum += w * v.imbalance
             w_sum += w
             if v.vol.samples:
                 vols.append(v.vol.value)
@@ -275,7 +279,7 @@ class MarketMaker(Strategy):
         sigma = max(p.min_volatility_bps, BPS * sum(vols) / len(vols) if vols else 0.0)
         tau = horizon_s(sym.intensity.rate_at(now_ns), p.horizon_trades, p.min_horizon_s,
                         p.max_horizon_s)
-        pos = self.position_qty(symbol)
+        pos = sym.position
         q = float(pos) / cfg.order_size
         gamma = cfg.risk_aversion
         skew = reservation_offset_bps(q, gamma, sigma, tau)
@@ -316,9 +320,15 @@ class MarketMaker(Strategy):
         inst = v.inst
         max_bid = v.ask_ticks - 1
         min_ask = v.bid_ticks + 1
+        rooms = {Side.BUY: self._room_lots(v, st, Side.BUY),
+                 Side.SELL: self._room_lots(v, st, Side.SELL)}
+        memo_key = (st.reservation, st.half_spread_bps, rooms[Side.BUY], rooms[Side.SELL],
+                    max_bid, min_ask)
+        if memo_key == v.memo_key:
+            return v.memo
         sides: dict[Side, list[Quote]] = {Side.BUY: [], Side.SELL: []}
         for side in (Side.BUY, Side.SELL):
-            room = self._room_lots(v, st, side)
+            room = rooms[side]
             prev = 0
             for layer in range(cfg.layers):
                 lots = min(v.order_lots, room)
@@ -340,4 +350,6 @@ class MarketMaker(Strategy):
                 sides[side].append(Quote(side, ticks, lots, layer))
                 room -= lots
                 prev = ticks
-        return QuoteSet(tuple(sides[Side.BUY]), tuple(sides[Side.SELL]), max_bid, min_ask)
+        v.memo_key = memo_key
+        v.memo = QuoteSet(tuple(sides[Side.BUY]), tuple(sides[Side.SELL]), max_bid, min_ask)
+        return v.memo

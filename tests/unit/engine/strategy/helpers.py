@@ -26,9 +26,10 @@ def instruments(venues: tuple[str, ...] = VENUES,
 
 
 def config(**kw: object) -> MarketMakingConfig:
-    base: dict[str, object] = dict(spread_bps=10.0, order_size=0.001, max_position=0.01,
-                                   layers=2, layer_spacing_bps=5.0, requote_tolerance_bps=2.0,
-                                   risk_aversion=0.1, refresh_interval_ms=250)
+    base: dict[str, object] = {"spread_bps": 10.0, "order_size": 0.001, "max_position": 0.01,
+                               "layers": 2, "layer_spacing_bps": 5.0,
+                               "requote_tolerance_bps": 2.0, "risk_aversion": 0.1,
+                               "refresh_interval_ms": 250}
     base.update(kw)
     return MarketMakingConfig(**base)  # type: ignore[arg-type]
 

@@ -373,3 +373,17 @@ def test_same_events_same_quotes() -> None:
                 assert bids[0] < asks[0]
             assert all(p <= q.max_bid_ticks for p in bids)
             assert all(p >= q.min_ask_ticks for p in asks)
+
+
+def test_instruments_must_be_filed_under_their_own_key() -> None:
+    insts = instruments(("binance",))
+    with pytest.raises(ValueError, match="filed under"):
+        MarketMaker(config(), {("okx", SYM): insts[("binance", SYM)]}, PARAMS)
+
+
+def test_unchanged_inputs_return_the_same_quote_set_object() -> None:
+    mm = maker()
+    first = mm.desired_quotes(1)[("okx", SYM)]
+    assert mm.desired_quotes(2)[("okx", SYM)] is first      # memo: nothing moved
+    mm.on_position("okx", SYM, 100)
+    assert mm.desired_quotes(3)[("okx", SYM)] != first
