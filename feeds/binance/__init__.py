@@ -1,1 +1,1 @@
-"""feeds/binance package."""
+"""Binance spot venue: the sans-I/O `protocol` package (and the adapter that wires it in)."""

@@ -1,0 +1,513 @@
+"""The Binance WebSocket API and user-data stream as the simulated venue speaks them.
+
+The simulator's Binance server calls `decode_ws_request` on every frame a client sends to
+`/ws-api/v3`: it gets a typed request (`PlaceRequest`, `CancelRequest`, ...) or a
+`RequestError` carrying the exact status, code and message Binance would answer with.
+Signatures and timestamps are checked with `WsRequest.verify` / `timestamp_ok` (secrets and
+clocks are arguments). Answers go out through the `encode_*` functions, which emit exactly the
+documented shapes (EXCHANGES.md §1.6.2-1.7): order results, cancel reports, open orders,
+`rateLimits` arrays, error bodies, and `executionReport` / `outboundAccountPosition` events in
+the `{"subscriptionId": n, "event": {...}}` envelope.
+
+The client half (`orders.py`) re-exports these names, so one module serves all three users.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pipeline.errors import ProtocolError
+from pipeline.model import Side
+
+from . import constants as C
+from ._wire import Num, dumps, fmt8, loads, side_str
+from .errors import MSG_BAD_SYMBOL, encode_error_body
+from .signing import verify_ws
+
+_MS = 1_000_000
+_INTERVAL_S = {"SECOND": 1.0, "MINUTE": 60.0, "HOUR": 3600.0, "DAY": 86400.0}
+
+
+# -- shared shapes ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One entry of a `rateLimits` array: usage `count` of `limit` per `interval_num` x
+    `interval`."""
+
+    rate_limit_type: str  # "REQUEST_WEIGHT" | "ORDERS" | "RAW_REQUESTS"
+    interval: str         # "SECOND" | "MINUTE" | "HOUR" | "DAY"
+    interval_num: int
+    limit: int
+    count: int
+
+    @property
+    def window_s(self) -> float:
+        return _INTERVAL_S.get(self.interval, 0.0) * self.interval_num
+
+
+def encode_rate_limit(rl: RateLimit) -> dict[str, Any]:
+    return {"rateLimitType": rl.rate_limit_type, "interval": rl.interval,
+            "intervalNum": rl.interval_num, "limit": rl.limit, "count": rl.count}
+
+
+# -- requests --------------------------------------------------------------------------------
+class RequestError(ProtocolError):
+    """A request the venue refuses; `status`/`code`/`msg` are exactly what it answers."""
+
+    def __init__(self, status: int, code: int, msg: str, req_id: int | str | None = None
+                 ) -> None:
+        super().__init__(C.VENUE, f"{code}: {msg}")
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.req_id = req_id
+
+    def encode(self, rate_limits: Sequence[RateLimit] | None = None) -> str:
+        return encode_ws_error(self.req_id, self.status, self.code, self.msg, rate_limits)
+
+
+def _mandatory(name: str, rid: int | str | None) -> RequestError:
+    return RequestError(400, C.E_MANDATORY_PARAM,
+                        f"Mandatory parameter '{name}' was not sent, was empty/null, or "
+                        "malformed.", rid)
+
+
+def _illegal(name: str, rid: int | str | None) -> RequestError:
+    return RequestError(400, C.E_ILLEGAL_CHARS,
+                        f"Illegal characters found in parameter '{name}'; legal range is "
+                        f"'{C.CLIENT_ID_RE.pattern}'.", rid)
+
+
+_SCALARS = (str, int, bool, float)
+
+
+@dataclass(frozen=True, slots=True)
+class WsRequest:
+    """One decoded WS API request frame."""
+
+    id: int | str | None
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def _s(self, key: str) -> str:
+        v = self.params.get(key)
+        return v if isinstance(v, str) else ""
+
+    @property
+    def api_key(self) -> str:
+        return self._s("apiKey")
+
+    @property
+    def signature(self) -> str:
+        return self._s("signature")
+
+    @property
+    def timestamp_ms(self) -> int | None:
+        v = self.params.get("timestamp")
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    @property
+    def recv_window_ms(self) -> Decimal:
+        v = self.params.get("recvWindow")
+        if v is None or isinstance(v, bool):
+            return Decimal(C.RECV_WINDOW_DEFAULT_MS)
+        try:
+            return Decimal(v if isinstance(v, (int, str)) else repr(v))
+        except InvalidOperation:
+            return Decimal(-1)
+
+    def verify(self, secret: str | bytes) -> bool:
+        """HMAC signature over the sorted params (the caller picks the secret by apiKey)."""
+        return verify_ws(secret, self.params)
+
+    def timestamp_ok(self, server_ms: int) -> bool:
+        """`timestamp < serverTime + 1000` and `serverTime - timestamp <= recvWindow`."""
+        ts, window = self.timestamp_ms, self.recv_window_ms
+        if ts is None or not 0 <= window <= C.RECV_WINDOW_MAX_MS:
+            return False
+        return ts < server_ms + C.TIMESTAMP_AHEAD_MS and server_ms - ts <= window
+
+    def str_param(self, key: str, required: bool = True, default: str = "") -> str:
+        v = self.params.get(key)
+        if v is None or v == "":
+            if required:
+                raise _mandatory(key, self.id)
+            return default
+        if not isinstance(v, str):
+            raise _mandatory(key, self.id)
+        return v
+
+    def int_param(self, key: str) -> int | None:
+        v = self.params.get(key)
+        if v is None:
+            return None
+        if isinstance(v, str) and v.isdigit() and len(v) < 20:
+            return int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise _mandatory(key, self.id)
+        return v
+
+    def dec_param(self, key: str, required: bool = True) -> Decimal | None:
+        v = self.params.get(key)
+        if v is None:
+            if required:
+                raise _mandatory(key, self.id)
+            return None
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise _mandatory(key, self.id)
+        try:
+            d = Decimal(v if not isinstance(v, float) else repr(v))
+        except InvalidOperation:
+            raise _mandatory(key, self.id) from None
+        if not d.is_finite() or d < 0 or (isinstance(v, str) and len(v) > 40):
+            raise _mandatory(key, self.id)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRequest:
+    req: WsRequest
+    symbol: str
+    side: Side
+    order_type: str           # LIMIT | LIMIT_MAKER | MARKET (others are refused)
+    time_in_force: str        # "" for LIMIT_MAKER / MARKET
+    price: Decimal | None
+    quantity: Decimal
+    client_id: str            # "" when the client sent none (the venue generates one)
+    resp_type: str            # ACK | RESULT | FULL
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    req: WsRequest
+    symbol: str
+    order_id: int | None
+    orig_client_id: str
+    new_client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAllRequest:
+    req: WsRequest
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    req: WsRequest
+    symbol: str
+    order_id: int | None
+    orig_client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrdersRequest:
+    req: WsRequest
+    symbol: str  # "" = every symbol
+
+
+@dataclass(frozen=True, slots=True)
+class UserStreamRequest:
+    """`userDataStream.subscribe(.signature)`, `.unsubscribe`, `session.logon` and friends."""
+
+    req: WsRequest
+    subscription_id: int | None = None
+
+
+TypedRequest = (PlaceRequest | CancelRequest | CancelAllRequest | StatusRequest
+                | OpenOrdersRequest | UserStreamRequest)
+
+
+def _envelope(frame: str | bytes) -> WsRequest:
+    try:
+        obj = loads(frame)
+    except ProtocolError:
+        raise RequestError(400, C.E_ILLEGAL_CHARS, "Malformed request: invalid JSON.") from None
+    if not isinstance(obj, dict):
+        raise RequestError(400, C.E_ILLEGAL_CHARS, "Malformed request: not an object.")
+    rid = obj.get("id")
+    if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (int, str))
+                            or (isinstance(rid, str) and not C.REQUEST_ID_STR_RE.match(rid))
+                            or (isinstance(rid, int) and not -2**63 <= rid < 2**63)):
+        raise RequestError(400, C.E_ILLEGAL_CHARS, "Malformed request: bad 'id'.")
+    method = obj.get("method")
+    if not isinstance(method, str) or not method:
+        raise _mandatory("method", rid)
+    params = obj.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise RequestError(400, C.E_ILLEGAL_CHARS, "Malformed request: 'params' is not an "
+                           "object.", rid)
+    for k, v in params.items():
+        if not isinstance(v, _SCALARS):
+            raise RequestError(400, C.E_ILLEGAL_CHARS, f"Illegal value for parameter '{k[:40]}'.",
+                               rid)
+    return WsRequest(rid, method, dict(params))
+
+
+def _side(req: WsRequest) -> Side:
+    v = req.str_param("side")
+    if v == "BUY":
+        return Side.BUY
+    if v == "SELL":
+        return Side.SELL
+    raise RequestError(400, C.E_INVALID_SIDE, "Invalid side.", req.id)
+
+
+def _client_id(req: WsRequest, key: str) -> str:
+    cid = req.str_param(key, required=False)
+    if cid and not C.CLIENT_ID_RE.match(cid):
+        raise _illegal(key, req.id)
+    return cid
+
+
+def _symbol(req: WsRequest, required: bool = True) -> str:
+    s = req.str_param("symbol", required=required)
+    if s and (len(s) > 20 or not s.isalnum()):
+        raise RequestError(400, C.E_BAD_SYMBOL, MSG_BAD_SYMBOL, req.id)
+    return s
+
+
+def _place(req: WsRequest) -> PlaceRequest:
+    symbol, side = _symbol(req), _side(req)
+    otype = req.str_param("type")
+    if otype not in ("LIMIT", "LIMIT_MAKER", "MARKET"):
+        raise RequestError(400, C.E_INVALID_ORDER_TYPE, "Invalid orderType.", req.id)
+    tif = req.str_param("timeInForce", required=False)
+    if otype == "LIMIT":
+        if not tif:
+            raise _mandatory("timeInForce", req.id)
+        if tif not in C.TIME_IN_FORCE:
+            raise RequestError(400, C.E_INVALID_TIF, "Invalid timeInForce.", req.id)
+    elif tif:
+        raise RequestError(400, C.E_PARAM_NOT_REQUIRED,
+                           "Parameter 'timeInForce' sent when not required.", req.id)
+    price = req.dec_param("price", required=otype != "MARKET")
+    if otype == "MARKET" and price is not None:
+        raise RequestError(400, C.E_PARAM_NOT_REQUIRED,
+                           "Parameter 'price' sent when not required.", req.id)
+    qty = req.dec_param("quantity")
+    if qty is None:  # unreachable (required=True raises); keeps the type exact
+        raise _mandatory("quantity", req.id)
+    resp = req.str_param("newOrderRespType", required=False,
+                         default="FULL" if otype in ("LIMIT", "MARKET") else "ACK")
+    if resp not in C.RESP_TYPES:
+        raise RequestError(400, C.E_ILLEGAL_CHARS, "Invalid newOrderRespType.", req.id)
+    return PlaceRequest(req, symbol, side, otype, tif, price, qty,
+                        _client_id(req, "newClientOrderId"), resp)
+
+
+def _order_ref(req: WsRequest) -> tuple[int | None, str]:
+    oid, orig = req.int_param("orderId"), _client_id(req, "origClientOrderId")
+    if oid is None and not orig:
+        raise RequestError(400, C.E_MANDATORY_PARAM,
+                           "Param 'origClientOrderId' or 'orderId' must be sent, but both "
+                           "were empty/null!", req.id)
+    return oid, orig
+
+
+def decode_ws_request(frame: str | bytes) -> TypedRequest:
+    """A client frame -> typed request; RequestError (a ProtocolError) says how to refuse it.
+    Signature and timestamp are not checked here: call `req.verify` / `req.timestamp_ok`."""
+    req = _envelope(frame)
+    m = req.method
+    if m in C.WS_SIGNED_METHODS and req.timestamp_ms is None:
+        raise _mandatory("timestamp", req.id)
+    if m in (C.WS_ORDER_PLACE, C.WS_ORDER_TEST):
+        return _place(req)
+    if m == C.WS_ORDER_CANCEL:
+        oid, orig = _order_ref(req)
+        return CancelRequest(req, _symbol(req), oid, orig, _client_id(req, "newClientOrderId"))
+    if m == C.WS_OPEN_ORDERS_CANCEL_ALL:
+        return CancelAllRequest(req, _symbol(req))
+    if m == C.WS_ORDER_STATUS:
+        oid, orig = _order_ref(req)
+        return StatusRequest(req, _symbol(req), oid, orig)
+    if m == C.WS_OPEN_ORDERS_STATUS:
+        return OpenOrdersRequest(req, _symbol(req, required=False))
+    if m == C.WS_USER_DATA_UNSUBSCRIBE:
+        return UserStreamRequest(req, req.int_param("subscriptionId"))
+    if m in (C.WS_USER_DATA_SUBSCRIBE, C.WS_USER_DATA_SUBSCRIBE_SIGNATURE, C.WS_SESSION_LOGON,
+             C.WS_SESSION_STATUS, C.WS_SESSION_LOGOUT, C.WS_SESSION_SUBSCRIPTIONS):
+        return UserStreamRequest(req)
+    raise RequestError(400, C.E_ILLEGAL_CHARS, "Unknown method.", req.id)
+
+
+# -- responses -------------------------------------------------------------------------------
+def encode_ws_response(req_id: int | str | None, result: Any,
+                       rate_limits: Sequence[RateLimit] | None = None, status: int = 200) -> str:
+    """Success: `{"id", "status", "result", "rateLimits"}` (rateLimits omitted when None,
+    as with `returnRateLimits=false`)."""
+    body: dict[str, Any] = {"id": req_id, "status": status, "result": result}
+    if rate_limits is not None:
+        body["rateLimits"] = [encode_rate_limit(r) for r in rate_limits]
+    return dumps(body)
+
+
+def encode_ws_error(req_id: int | str | None, status: int, code: int, msg: str,
+                    rate_limits: Sequence[RateLimit] | None = None,
+                    data: dict[str, Any] | None = None) -> str:
+    """Failure: `{"id", "status", "error": {"code", "msg"[, "data"]}, "rateLimits"}`."""
+    err_body: dict[str, Any] = encode_error_body(code, msg)
+    if data is not None:
+        err_body["data"] = data
+    body: dict[str, Any] = {"id": req_id, "status": status, "error": err_body}
+    if rate_limits is not None:
+        body["rateLimits"] = [encode_rate_limit(r) for r in rate_limits]
+    return dumps(body)
+
+
+@dataclass(slots=True)
+class VenueOrder:
+    """The simulator's view of one order, in the venue's own terms (exact Decimals)."""
+
+    symbol: str
+    order_id: int
+    client_id: str
+    side: Side
+    order_type: str            # LIMIT | LIMIT_MAKER | MARKET
+    time_in_force: str         # GTC | IOC | FOK ("GTC" is what Binance prints otherwise)
+    price: Decimal
+    orig_qty: Decimal
+    executed_qty: Decimal = Decimal(0)
+    cum_quote: Decimal = Decimal(0)
+    status: str = "NEW"
+    time_ns: int = 0           # creation
+    update_ns: int = 0
+    working_ns: int = 0
+    stp_mode: str = "NONE"
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    price: Num
+    qty: Num
+    commission: Num
+    commission_asset: str
+    trade_id: int
+
+
+def _ms(ts_ns: int) -> int:
+    return ts_ns // _MS
+
+
+def encode_order_ack(o: VenueOrder, transact_ns: int) -> dict[str, Any]:
+    """`newOrderRespType=ACK` result."""
+    return {"symbol": o.symbol, "orderId": o.order_id, "orderListId": -1,
+            "clientOrderId": o.client_id, "transactTime": _ms(transact_ns)}
+
+
+def encode_order_result(o: VenueOrder, transact_ns: int) -> dict[str, Any]:
+    """`newOrderRespType=RESULT` result (also the body of a FULL one, before `fills`)."""
+    body = encode_order_ack(o, transact_ns)
+    body.update({
+        "price": fmt8(o.price), "origQty": fmt8(o.orig_qty), "executedQty": fmt8(o.executed_qty),
+        "origQuoteOrderQty": "0.000000", "cummulativeQuoteQty": fmt8(o.cum_quote),
+        "status": o.status, "timeInForce": o.time_in_force, "type": o.order_type,
+        "side": side_str(o.side), "workingTime": _ms(o.working_ns) if o.working_ns else -1,
+        "selfTradePreventionMode": o.stp_mode})
+    return body
+
+
+def encode_order_full(o: VenueOrder, transact_ns: int, fills: Iterable[Fill]) -> dict[str, Any]:
+    body = encode_order_result(o, transact_ns)
+    body["fills"] = [{"price": fmt8(f.price), "qty": fmt8(f.qty),
+                      "commission": fmt8(f.commission), "commissionAsset": f.commission_asset,
+                      "tradeId": f.trade_id} for f in fills]
+    return body
+
+
+def encode_cancel_report(o: VenueOrder, transact_ns: int, cancel_client_id: str
+                         ) -> dict[str, Any]:
+    """`DELETE /api/v3/order` / `order.cancel` result; `clientOrderId` is the cancel's own id
+    and `origClientOrderId` the cancelled order's."""
+    return {"symbol": o.symbol, "origClientOrderId": o.client_id, "orderId": o.order_id,
+            "orderListId": -1, "clientOrderId": cancel_client_id,
+            "transactTime": _ms(transact_ns), "price": fmt8(o.price),
+            "origQty": fmt8(o.orig_qty), "executedQty": fmt8(o.executed_qty),
+            "origQuoteOrderQty": "0.000000", "cummulativeQuoteQty": fmt8(o.cum_quote),
+            "status": o.status, "timeInForce": o.time_in_force, "type": o.order_type,
+            "side": side_str(o.side), "selfTradePreventionMode": o.stp_mode}
+
+
+def encode_open_order(o: VenueOrder) -> dict[str, Any]:
+    """One entry of `GET /api/v3/openOrders` / `openOrders.status`; also `order.status`."""
+    return {"symbol": o.symbol, "orderId": o.order_id, "orderListId": -1,
+            "clientOrderId": o.client_id, "price": fmt8(o.price), "origQty": fmt8(o.orig_qty),
+            "executedQty": fmt8(o.executed_qty), "cummulativeQuoteQty": fmt8(o.cum_quote),
+            "status": o.status, "timeInForce": o.time_in_force, "type": o.order_type,
+            "side": side_str(o.side), "stopPrice": "0.00000000", "icebergQty": "0.00000000",
+            "time": _ms(o.time_ns), "updateTime": _ms(o.update_ns or o.time_ns),
+            "isWorking": o.status in ("NEW", "PARTIALLY_FILLED"),
+            "origQuoteOrderQty": "0.000000",
+            "workingTime": _ms(o.working_ns) if o.working_ns else -1,
+            "selfTradePreventionMode": o.stp_mode}
+
+
+# -- user data stream ------------------------------------------------------------------------
+def encode_execution_report(o: VenueOrder, exec_type: str, event_ns: int, transact_ns: int, *,
+                            execution_id: int, last_qty: Num = 0, last_price: Num = 0,
+                            commission: Num = 0, commission_asset: str | None = None,
+                            trade_id: int = -1, is_maker: bool = False,
+                            reject_reason: str = "NONE", orig_client_id: str = "",
+                            prevented_match_id: int | None = None) -> dict[str, Any]:
+    """An `executionReport` event body with every documented key (`v` only when a match was
+    prevented). A fill is `exec_type="TRADE"` with `trade_id > 0` and the `last_*` fields;
+    for a cancel use `encode_cancel_execution`, which fills `c`/`C` the venue's way."""
+    last_quote = (Decimal(fmt8(last_qty)) * Decimal(fmt8(last_price)))
+    on_book = o.status in ("NEW", "PARTIALLY_FILLED") and o.order_type != "MARKET"
+    ev: dict[str, Any] = {
+        "e": "executionReport", "E": _ms(event_ns), "s": o.symbol, "c": o.client_id,
+        "S": side_str(o.side), "o": o.order_type, "f": o.time_in_force,
+        "q": fmt8(o.orig_qty), "p": fmt8(o.price), "P": "0.00000000", "F": "0.00000000",
+        "g": -1, "C": orig_client_id, "x": exec_type, "X": o.status, "r": reject_reason,
+        "i": o.order_id, "l": fmt8(last_qty), "z": fmt8(o.executed_qty), "L": fmt8(last_price),
+        "n": fmt8(commission) if commission_asset else "0", "N": commission_asset,
+        "T": _ms(transact_ns), "t": trade_id}
+    if prevented_match_id is not None:
+        ev["v"] = prevented_match_id
+    ev.update({
+        "I": execution_id, "w": on_book, "m": is_maker, "M": False, "O": _ms(o.time_ns),
+        "Z": fmt8(o.cum_quote), "Y": fmt8(last_quote), "Q": "0.00000000",
+        "W": _ms(o.working_ns or o.time_ns), "V": o.stp_mode})
+    return ev
+
+
+def encode_cancel_execution(o: VenueOrder, event_ns: int, transact_ns: int, *,
+                            execution_id: int, cancel_client_id: str) -> dict[str, Any]:
+    """The `executionReport` for a cancel: `c` = the cancel request's id, `C` = the order's."""
+    ev = encode_execution_report(o, "CANCELED", event_ns, transact_ns,
+                                 execution_id=execution_id, orig_client_id=o.client_id)
+    ev["c"] = cancel_client_id
+    return ev
+
+
+def encode_account_position(event_ns: int, update_ns: int,
+                            balances: Iterable[tuple[str, Num, Num]]) -> dict[str, Any]:
+    """An `outboundAccountPosition` event body: `B` = [{a: asset, f: free, l: locked}]."""
+    return {"e": "outboundAccountPosition", "E": _ms(event_ns), "u": _ms(update_ns),
+            "B": [{"a": a, "f": fmt8(f), "l": fmt8(lk)} for a, f, lk in balances]}
+
+
+def encode_balance_update(event_ns: int, asset: str, delta: Num, clear_ns: int
+                          ) -> dict[str, Any]:
+    return {"e": "balanceUpdate", "E": _ms(event_ns), "a": asset, "d": fmt8(delta),
+            "T": _ms(clear_ns)}
+
+
+def encode_user_event(subscription_id: int, event: dict[str, Any]) -> str:
+    """The WS API user-data envelope `{"subscriptionId": n, "event": {...}}`."""
+    return dumps({"subscriptionId": subscription_id, "event": event})
+
+
+def encode_stream_terminated(subscription_id: int, event_ns: int) -> str:
+    return encode_user_event(subscription_id, {"e": "eventStreamTerminated",
+                                               "E": _ms(event_ns)})
+
+
+def encode_subscribe_result(subscription_id: int) -> dict[str, Any]:
+    """`result` of `userDataStream.subscribe(.signature)`."""
+    return {"subscriptionId": subscription_id}
