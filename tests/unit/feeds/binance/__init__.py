@@ -1,0 +1,1 @@
+"""Unit tests of the Binance sans-I/O protocol package."""
