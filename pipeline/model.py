@@ -8,7 +8,8 @@ the simulator quantize the same way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import IntEnum
 
@@ -108,10 +109,12 @@ class Instrument:
     max_notional: Decimal | None = None
     venue_code: int | None = None
     tradable: bool = True
+    _inv_tick: float = field(default=0.0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.tick_size <= 0 or self.lot_size <= 0:
             raise ValueError(f"{self.venue}:{self.symbol}: tick and lot must be positive")
+        object.__setattr__(self, "_inv_tick", float(1 / self.tick_size))
 
     # -- prices ------------------------------------------------------------------------------
     def price_to_ticks(self, price: Decimal | float | str, side: Side | None = None) -> int:
@@ -119,7 +122,22 @@ class Instrument:
 
         Direction-aware when `side` is given: a bid rounds down and an ask rounds up, so a
         quote is never made more aggressive by quantization. Without a side: nearest tick.
+
+        Floats (strategy math on market data) take a fast path: the quotient is snapped to
+        the nearest integer when it is within float noise of it (relative 1e-11), else
+        floored / ceiled. Same answers as the Decimal path for every price a tick grid can
+        produce, at a fraction of the cost — this runs a dozen times per quote cycle.
         """
+        if type(price) is float:
+            q = price * self._inv_tick
+            r = round(q)
+            if abs(q - r) <= 1e-11 * max(1.0, abs(q)):
+                return int(r)
+            if side is Side.BUY:
+                return math.floor(q)
+            if side is Side.SELL:
+                return math.ceil(q)
+            return int(r)
         d = price if isinstance(price, Decimal) else Decimal(str(price))
         q = d / self.tick_size
         if side is Side.BUY:
