@@ -1,0 +1,156 @@
+"""One simulated venue's state, shared by its wire front-end and the market model.
+
+`SimVenue` owns the venue's instruments, accounts (one per API key, plus the background
+crowd's unlimited account), a `MatchingEngine` per symbol, dead-man timers and the fault plan.
+Every command (a client's order, the crowd's flow, a dead-man expiry) goes through
+`dispatch`, which turns what the engines did into front-end calls: depth diffs with the
+engine's sequence numbers, best-bid/offer changes, public trades, and private events for the
+account that owns the order. The front-end (`feeds/sim/<venue>_front.py`) only translates
+those calls and its requests to and from the venue's wire format with the venue's codec.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from feeds.sim.accounts import Accounts
+from feeds.sim.instruments import listed
+from feeds.sim.matching import (Accepted, Canceled, Expired, Fill, MatchingEngine, Rejected,
+                                SimOrder, Trade)
+from feeds.sim.venue_rules import rules_for
+from pipeline.model import Instrument, Side
+
+log = logging.getLogger(__name__)
+
+CROWD = "crowd"                      # the background participants' account
+START_BALANCES = {"USDT": "1000000", "BTC": "20", "ETH": "300", "SOL": "5000", "BNB": "1000",
+                  "XRP": "1000000", "DOGE": "5000000"}
+
+
+@dataclass(frozen=True, slots=True)
+class DepthChange:
+    """What a venue publishes as one incremental depth message for one symbol."""
+
+    instrument: Instrument
+    first_seq: int          # Binance/Gate U; OKX prevSeqId is first_seq - 1
+    last_seq: int           # Binance/Gate u; OKX seqId
+    bids: list[tuple[int, int]]   # (price_ticks, total lots; 0 = level removed)
+    asks: list[tuple[int, int]]
+    ts_ns: int
+
+
+class FrontEnd(Protocol):
+    def on_depth(self, change: DepthChange) -> None: ...
+    def on_bbo(self, inst: Instrument, bid: tuple[int, int] | None,
+               ask: tuple[int, int] | None, seq: int, ts_ns: int) -> None: ...
+    def on_trade(self, inst: Instrument, trade: Trade) -> None: ...
+    def on_private(self, account: str, inst: Instrument, event: Any) -> None: ...
+
+
+class SimVenue:
+    def __init__(self, venue: str, symbols: list[str] | tuple[str, ...],
+                 api_keys: dict[str, str], clock: Callable[[], int]) -> None:
+        """`api_keys`: api key -> secret; each key gets its own funded account (named by key)."""
+        self.venue = venue
+        self.clock = clock
+        self.rules = rules_for(venue)
+        self.instruments = listed(venue, symbols)
+        self.by_symbol = {i.symbol: i for i in self.instruments}
+        self.by_venue_symbol = {i.venue_symbol: i for i in self.instruments}
+        self.accounts = Accounts()
+        self.accounts.open(CROWD, unlimited=True, quiet=True)
+        self.api_keys = dict(api_keys)
+        for key in api_keys:
+            self.accounts.open(key, {a: Decimal(v) for a, v in START_BALANCES.items()})
+        self.engines = {i.symbol: MatchingEngine(i, self.rules, self.accounts)
+                        for i in self.instruments}
+        self.fronts: list[FrontEnd] = []
+        self.deadman: dict[str, int] = {}   # account -> cancel-all deadline (ns)
+        self._best: dict[str, tuple[Any, Any]] = {}
+        self._published_seq: dict[str, int] = {}  # last sequence covered by a depth message
+        self.suppress_depth: set[str] = set()   # fault: symbols whose next diff is dropped
+        self.stale: bool = False                # fault: market data silent
+
+    # -- commands ----------------------------------------------------------------------------
+    def submit(self, account: str, symbol: str, order: SimOrder) -> list[Any]:
+        eng = self.engines[symbol]
+        events = eng.submit(order, self.clock())
+        self.dispatch(symbol, events)
+        return events
+
+    def submit_wire(self, account: str, symbol: str, **kw: Any) -> list[Any]:
+        eng = self.engines[symbol]
+        events = eng.submit_wire(account, now_ns=self.clock(), **kw)
+        self.dispatch(symbol, events)
+        return events
+
+    def cancel(self, account: str, symbol: str, ref: int | str) -> list[Any]:
+        events = self.engines[symbol].cancel(account, ref, self.clock())
+        self.dispatch(symbol, events)
+        return events
+
+    def cancel_all(self, account: str, symbol: str | None = None, cause: str = "cancel_all"
+                   ) -> list[Any]:
+        out: list[Any] = []
+        for sym, eng in self.engines.items():
+            if symbol is None or sym == symbol:
+                events = eng.cancel_all(account, self.clock(), cause)  # type: ignore[arg-type]
+                self.dispatch(sym, events)
+                out.extend(events)
+        return out
+
+    def open_orders(self, account: str, symbol: str | None = None) -> list[Any]:
+        return [o for s, e in self.engines.items() if symbol is None or s == symbol
+                for o in e.open_orders(account)]
+
+    # -- time --------------------------------------------------------------------------------
+    def check_deadman(self) -> None:
+        now = self.clock()
+        for account, deadline in list(self.deadman.items()):
+            if deadline and now >= deadline:
+                del self.deadman[account]
+                log.info("%s: dead-man switch fired for %s", self.venue, account[:6])
+                self.cancel_all(account, cause="deadman")
+
+    # -- fan-out -----------------------------------------------------------------------------
+    def dispatch(self, symbol: str, events: list[Any]) -> None:
+        """Publish what an engine call did: depth, BBO, trades, then private events."""
+        eng = self.engines[symbol]
+        inst = eng.instrument
+        now = self.clock()
+        changes = eng.drain_level_changes()
+        if changes:
+            self._depth(eng, inst, changes, now)
+        for ev in events:
+            if isinstance(ev, Trade):
+                if not self.stale:
+                    for f in self.fronts:
+                        f.on_trade(inst, ev)
+            elif isinstance(ev, (Accepted, Rejected, Fill, Canceled, Expired)):
+                if ev.account != CROWD:
+                    for f in self.fronts:
+                        f.on_private(ev.account, inst, ev)
+
+    def _depth(self, eng: MatchingEngine, inst: Instrument, changes: list[tuple[Side, int, int]],
+               now: int) -> None:
+        last = eng.sequence
+        first = self._published_seq.get(inst.symbol, 0) + 1
+        self._published_seq[inst.symbol] = last
+        if self.stale:
+            return
+        if inst.symbol in self.suppress_depth:  # injected gap: this diff never goes out
+            self.suppress_depth.discard(inst.symbol)
+            return
+        bids = [(p, q) for s, p, q in changes if s is Side.BUY]
+        asks = [(p, q) for s, p, q in changes if s is Side.SELL]
+        dc = DepthChange(inst, first, last, bids, asks, now)
+        for f in self.fronts:
+            f.on_depth(dc)
+        best = eng.best()
+        if self._best.get(inst.symbol) != best:
+            self._best[inst.symbol] = best
+            for f in self.fronts:
+                f.on_bbo(inst, best[0], best[1], last, now)
