@@ -189,7 +189,7 @@ def to_decimal(v: Num) -> Decimal:
 def fmt8(v: Num) -> str:
     """Binance's price/qty spelling: fixed 8 decimals ("0.10000000"); more when needed."""
     d = to_decimal(v)
-    exp = d.as_tuple().exponent
+    exp = d.normalize().as_tuple().exponent  # trailing zeros do not count as precision
     if isinstance(exp, int) and exp >= -8:
         return format(d.quantize(_EIGHT), "f")
     return decimal_str(d)

@@ -425,6 +425,21 @@ def _order_list(result: Any, exec_type: ExecType | None, instruments: Instrument
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class OrderAck:
+    """What every place answer (ACK, RESULT or FULL) carries: the ids and the venue time."""
+
+    client_id: str
+    venue_order_id: str
+    ts_event: int
+
+
+def parse_order_ack(result: Any) -> OrderAck:
+    o = as_obj(result, "result")
+    return OrderAck(get_str(o, "clientOrderId"), str(get_int(o, "orderId")),
+                    ms_to_ns(field(o, "transactTime"), "'transactTime'"))
+
+
 def response_reports(resp: WsApiResponse, method: str, instruments: Instruments,
                      ts_recv: int) -> list[ExecReport]:
     """ExecReports carried by a successful response to `method` (the gateway remembers which
@@ -432,6 +447,8 @@ def response_reports(resp: WsApiResponse, method: str, instruments: Instruments,
     if not resp.ok:
         return []
     try:
+        if method == C.WS_ORDER_PLACE and "status" not in as_obj(resp.result, "result"):
+            return []  # an ACK-type answer: the executionReport brings the details
         if method in (C.WS_ORDER_PLACE, C.WS_ORDER_CANCEL):
             r = _order_report(as_obj(resp.result, "result"),
                               ExecType.CANCELED if method == C.WS_ORDER_CANCEL else None,
