@@ -52,8 +52,10 @@ class FrontEnd(Protocol):
 
 class SimVenue:
     def __init__(self, venue: str, symbols: list[str] | tuple[str, ...],
-                 api_keys: dict[str, str], clock: Callable[[], int]) -> None:
-        """`api_keys`: api key -> secret; each key gets its own funded account (named by key)."""
+                 api_keys: dict[str, str], clock: Callable[[], int],
+                 passphrases: dict[str, str] | None = None) -> None:
+        """`api_keys`: api key -> secret (OKX: plus `passphrases`: api key -> passphrase);
+        each key gets its own funded account, named by the key."""
         self.venue = venue
         self.clock = clock
         self.rules = rules_for(venue)
@@ -63,6 +65,7 @@ class SimVenue:
         self.accounts = Accounts()
         self.accounts.open(CROWD, unlimited=True, quiet=True)
         self.api_keys = dict(api_keys)
+        self.passphrases = dict(passphrases or {})
         for key in api_keys:
             self.accounts.open(key, {a: Decimal(v) for a, v in START_BALANCES.items()})
         self.engines = {i.symbol: MatchingEngine(i, self.rules, self.accounts)
