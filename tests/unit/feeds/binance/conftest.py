@@ -28,7 +28,7 @@ def inst(vs: str, base: str, quote: str, tick: str, lot: str, **kw: Any) -> Inst
 
 
 BTCUSDT = inst("BTCUSDT", "BTC", "USDT", "0.01", "0.00001", min_qty=Decimal("0.00001"),
-               min_notional=Decimal("5"))
+               min_notional=Decimal(5))
 ETHBTC = inst("ETHBTC", "ETH", "BTC", "0.0000001", "0.0001")
 LTCBTC = inst("LTCBTC", "LTC", "BTC", "0.000001", "0.001")
 INSTRUMENTS = {i.venue_symbol: i for i in (BTCUSDT, ETHBTC, LTCBTC)}

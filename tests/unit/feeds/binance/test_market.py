@@ -77,7 +77,7 @@ def test_partial_depth_takes_symbol_from_stream_or_argument() -> None:
     assert r == DepthUpdate("BNBBTC", [(0.0024, 10.0)], [(0.0026, 100.0)], 0, last_id=160,
                             is_snapshot=True)
     [r2] = M.parse_market(payload, 0, symbol="bnbbtc")
-    assert r2.venue_symbol == "BNBBTC"
+    assert isinstance(r2, DepthUpdate) and r2.venue_symbol == "BNBBTC"
     with pytest.raises(ProtocolError):
         M.parse_market(payload, 0)  # raw stream and no symbol given: cannot attribute it
 

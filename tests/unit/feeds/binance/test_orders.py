@@ -24,9 +24,9 @@ KEY, SECRET = V["key"], V["secret"]
 
 
 def new_order(**kw: Any) -> NewOrder:
-    base: dict[str, Any] = dict(client_id="mm-1_a", venue="binance", symbol="BTC/USDT",
-                                side=Side.BUY, price_ticks=2_341_610, lots=847,
-                                order_type=OrderType.LIMIT, tif=TimeInForce.GTC)
+    base: dict[str, Any] = {"client_id": "mm-1_a", "venue": "binance", "symbol": "BTC/USDT",
+                            "side": Side.BUY, "price_ticks": 2_341_610, "lots": 847,
+                            "order_type": OrderType.LIMIT, "tif": TimeInForce.GTC}
     base.update(kw)
     return NewOrder(**base)
 
@@ -308,10 +308,10 @@ def test_execution_report_for_unknown_symbol_is_a_notice() -> None:
 
 
 def venue_order(**kw: Any) -> O.VenueOrder:
-    base: dict[str, Any] = dict(symbol="BTCUSDT", order_id=12510053279, client_id="mm-1_a",
-                                side=Side.BUY, order_type="LIMIT", time_in_force="GTC",
-                                price=Decimal("23416.1"), orig_qty=Decimal("0.00847"),
-                                time_ns=1655716096505 * MS, working_ns=1655716096505 * MS)
+    base: dict[str, Any] = {"symbol": "BTCUSDT", "order_id": 12510053279, "client_id": "mm-1_a",
+                            "side": Side.BUY, "order_type": "LIMIT", "time_in_force": "GTC",
+                            "price": Decimal("23416.1"), "orig_qty": Decimal("0.00847"),
+                            "time_ns": 1655716096505 * MS, "working_ns": 1655716096505 * MS}
     base.update(kw)
     return O.VenueOrder(**base)
 

@@ -12,7 +12,7 @@ import pytest
 from feeds.binance.protocol import symbols as Y
 from pipeline.errors import ProtocolError
 
-from .conftest import BTCUSDT, ETHBTC, LTCBTC, FIXTURES
+from .conftest import BTCUSDT, ETHBTC, FIXTURES, LTCBTC
 
 
 def doc_filters() -> list[dict[str, Any]]:
@@ -28,9 +28,9 @@ def test_doc_filters_give_tick_lot_and_notional() -> None:
     [i] = Y.parse_instruments({"symbols": [entry(doc_filters())]})
     assert (i.symbol, i.venue_symbol, i.base, i.quote) == ("ETH/BTC", "ETHBTC", "ETH", "BTC")
     assert i.tick_size == Decimal("0.000001") and i.lot_size == Decimal("0.001")
-    assert i.min_qty == Decimal("0.001") and i.max_qty == Decimal("100000")
+    assert i.min_qty == Decimal("0.001") and i.max_qty == Decimal(100000)
     # NOTIONAL wins over MIN_NOTIONAL when both are present
-    assert i.min_notional == Decimal("10") and i.max_notional == Decimal("10000")
+    assert i.min_notional == Decimal(10) and i.max_notional == Decimal(10000)
     assert i.tradable and i.venue == "binance"
 
 
