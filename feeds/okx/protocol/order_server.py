@@ -1,0 +1,431 @@
+"""OKX order entry, server side: what the simulated OKX venue reads and writes.
+
+The simulator decodes a client's `/ws/v5/private` frames with `decode_ws_request` into typed
+requests (login, place, cancel, batches, channel subscriptions, ping) and answers with the
+`encode_*` functions, which produce exactly the real venue's shapes (EXCHANGES.md §2.5-2.7):
+op responses with per-item `sCode`/`sMsg`, `orders` pushes with every documented key, REST
+`orders-pending`, `fills` and `cancel-all-after` bodies. A request it cannot act on raises
+`errors.RequestError` carrying the code and the request id to answer with.
+"""
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pipeline.model import Side
+
+from . import _wire as w
+from . import constants as c
+from .errors import RequestError
+from .market import ChannelRequest, PingRequest, decode_channel_request
+from .ops import OpItem
+from .signing import Credentials, verify_ws_login
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class LoginRequest:
+    api_key: str
+    passphrase: str
+    timestamp: str
+    sign: str
+
+    def __repr__(self) -> str:
+        return f"LoginRequest(api_key={self.api_key[:4]!r}..., timestamp={self.timestamp!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceArgs:
+    inst_id_code: int
+    side: Side
+    ord_type: str
+    sz: Decimal
+    px: Decimal | None
+    td_mode: str
+    cl_ord_id: str = ""
+    tag: str = ""
+    tgt_ccy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRequest:
+    req_id: str
+    op: str                      # "order" | "batch-orders"
+    args: tuple[PlaceArgs, ...]
+    exp_time_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelArgs:
+    inst_id_code: int
+    ord_id: str = ""
+    cl_ord_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    req_id: str
+    op: str                      # "cancel-order" | "batch-cancel-orders"
+    args: tuple[CancelArgs, ...]
+    exp_time_ms: int | None = None
+
+
+WsRequest = LoginRequest | PlaceRequest | CancelRequest | ChannelRequest | PingRequest
+
+
+class _Bad(Exception):
+    """Internal: an argument failed validation (becomes RequestError 60013)."""
+
+
+def _s(d: dict[str, Any], key: str, required: bool = True) -> str:
+    v = d.get(key)
+    if v is None and not required:
+        return ""
+    if not isinstance(v, str):
+        raise _Bad(key)
+    return v
+
+
+def _code(d: dict[str, Any]) -> int:
+    v = d.get("instIdCode")
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise _Bad("instIdCode")  # instId is ignored by OKX's WS ops since March 2026
+    return v
+
+
+def _dec(d: dict[str, Any], key: str) -> Decimal:
+    try:
+        v = w.to_dec(d.get(key), key)
+    except w.ProtocolError:
+        raise _Bad(key) from None
+    if v <= 0:
+        raise _Bad(key)
+    return v
+
+
+def _cl_ord_id(d: dict[str, Any]) -> str:
+    v = _s(d, "clOrdId", required=False)
+    if v and not w.is_alnum_id(v):
+        raise _Bad("clOrdId")
+    return v
+
+
+def _place_args(a: Any) -> PlaceArgs:
+    if not isinstance(a, dict):
+        raise _Bad("args")
+    side = a.get("side")
+    if side not in ("buy", "sell"):
+        raise _Bad("side")
+    ord_type = _s(a, "ordType")
+    if ord_type not in c.ORD_TYPES:
+        raise _Bad("ordType")
+    tag = _s(a, "tag", required=False)
+    if tag and (len(tag) > c.MAX_TAG_LEN or not w.is_alnum_id(tag)):
+        raise _Bad("tag")
+    tgt = _s(a, "tgtCcy", required=False)
+    if tgt not in ("", c.TGT_CCY_BASE, c.TGT_CCY_QUOTE):
+        raise _Bad("tgtCcy")
+    return PlaceArgs(
+        inst_id_code=_code(a), side=Side.BUY if side == "buy" else Side.SELL, ord_type=ord_type,
+        sz=_dec(a, "sz"), px=None if ord_type == "market" else _dec(a, "px"),
+        td_mode=_s(a, "tdMode"), cl_ord_id=_cl_ord_id(a), tag=tag, tgt_ccy=tgt)
+
+
+def _cancel_args(a: Any) -> CancelArgs:
+    if not isinstance(a, dict):
+        raise _Bad("args")
+    ord_id = _s(a, "ordId", required=False)
+    cl = _cl_ord_id(a)
+    if not ord_id and not cl:
+        raise _Bad("ordId")
+    if ord_id and not ord_id.isdigit():
+        raise _Bad("ordId")
+    return CancelArgs(_code(a), ord_id, cl)
+
+
+def _login(d: dict[str, Any]) -> LoginRequest:
+    args = d.get("args")
+    if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+        raise RequestError("login needs one arg", c.CODE_INVALID_REQUEST, None, c.OP_LOGIN)
+    a = args[0]
+    try:
+        return LoginRequest(_s(a, "apiKey"), _s(a, "passphrase"), _s(a, "timestamp"),
+                            _s(a, "sign"))
+    except _Bad as exc:
+        raise RequestError(f"login arg {exc}", c.CODE_INVALID_REQUEST, None, c.OP_LOGIN) from None
+
+
+def _trade_op(d: dict[str, Any], op: str) -> PlaceRequest | CancelRequest:
+    rid = d.get("id")
+    if not isinstance(rid, str) or not w.is_alnum_id(rid):
+        raise RequestError("trading ops need an 'id'", c.CODE_INVALID_REQUEST, None, op)
+    exp_raw = d.get("expTime")
+    args = d.get("args")
+    batch = op in (c.OP_BATCH_ORDERS, c.OP_BATCH_CANCEL_ORDERS)
+    try:
+        exp = None if exp_raw is None else w.to_int(exp_raw, "expTime")
+        if not isinstance(args, list) or not args or len(args) > (c.MAX_BATCH if batch else 1):
+            raise _Bad("args")
+        if op in (c.OP_ORDER, c.OP_BATCH_ORDERS):
+            return PlaceRequest(rid, op, tuple(_place_args(a) for a in args), exp)
+        return CancelRequest(rid, op, tuple(_cancel_args(a) for a in args), exp)
+    except (_Bad, w.ProtocolError):
+        raise RequestError("invalid args", c.CODE_INVALID_ARGS, rid, op) from None
+
+
+def decode_ws_request(frame: str | bytes) -> WsRequest:
+    """A client's /ws/v5/private (or public) frame -> typed request; RequestError if bad."""
+    if frame == c.PING or frame == c.PING.encode():
+        return PingRequest()
+    try:
+        d = w.loads(frame)
+    except w.ProtocolError as exc:
+        raise RequestError(exc.what, c.CODE_INVALID_REQUEST) from None
+    if not isinstance(d, dict):
+        raise RequestError("request is not an object", c.CODE_INVALID_REQUEST)
+    op = d.get("op")
+    if op == c.OP_LOGIN:
+        return _login(d)
+    if op in (c.OP_SUBSCRIBE, c.OP_UNSUBSCRIBE):
+        return decode_channel_request(d)
+    if op in (c.OP_ORDER, c.OP_BATCH_ORDERS, c.OP_CANCEL_ORDER, c.OP_BATCH_CANCEL_ORDERS):
+        return _trade_op(d, op)
+    rid = d.get("id")
+    raise RequestError("unsupported 'op'", c.CODE_INVALID_REQUEST,
+                       rid if w.is_alnum_id(rid) else None, op if isinstance(op, str) else "")
+
+
+def verify_login(req: LoginRequest, creds: Credentials, now_s: int) -> bool:
+    """Key, passphrase, a timestamp within 30 s of `now_s`, and the signature all match."""
+    try:
+        ts = int(req.timestamp)
+    except ValueError:
+        return False
+    if abs(now_s - ts) > c.LOGIN_EXPIRY_S:
+        return False
+    return (hmac.compare_digest(req.api_key.encode(), creds.key.encode())
+            and hmac.compare_digest(req.passphrase.encode(), creds.passphrase.encode())
+            and verify_ws_login(creds.secret, req.timestamp, req.sign))
+
+
+# -- responses ---------------------------------------------------------------------------------
+def encode_login_ok(conn_id: str) -> str:
+    return w.dumps({"event": c.OP_LOGIN, "code": c.CODE_OK, "msg": "", "connId": conn_id})
+
+
+def encode_login_error(conn_id: str, code: str = c.CODE_LOGIN_FAILED,
+                       msg: str = "Login failed.") -> str:
+    return w.dumps({"event": c.EVENT_ERROR, "code": code, "msg": msg, "connId": conn_id})
+
+
+def _envelope_code(items: Sequence[OpItem]) -> str:
+    ok = sum(1 for i in items if i.s_code == c.CODE_OK)
+    if ok == len(items):
+        return c.CODE_OK
+    return c.CODE_FAILED if ok == 0 else c.CODE_PARTIAL
+
+
+def _item(i: OpItem, place: bool, rest: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {"clOrdId": i.cl_ord_id, "ordId": i.ord_id}
+    if place:
+        d["tag"] = i.tag
+    d.update({"ts": w.ms_str(i.ts_event), "sCode": i.s_code, "sMsg": i.s_msg})
+    if place and (rest or i.sub_code):
+        d["subCode"] = i.sub_code
+    return d
+
+
+def encode_op_response(req_id: str, op: str, items: Sequence[OpItem], in_ns: int,
+                       out_ns: int) -> str:
+    """A WS trading-op reply: envelope code 0 / 1 (all failed) / 2 (partial) from the items."""
+    if not items:
+        raise w.err("an op response needs items (use encode_op_error)")
+    place = op in (c.OP_ORDER, c.OP_BATCH_ORDERS)
+    return w.dumps({"id": req_id, "op": op,
+                    "data": [_item(i, place, rest=False) for i in items],
+                    "code": _envelope_code(items), "msg": "", "inTime": w.us_str(in_ns),
+                    "outTime": w.us_str(out_ns)})
+
+
+def encode_op_error(req_id: str, op: str, code: str, msg: str, in_ns: int, out_ns: int) -> str:
+    """A request-level failure (60013 invalid args, 50011 rate limit...): `data` empty."""
+    return w.dumps({"id": req_id, "op": op, "data": [], "code": code, "msg": msg,
+                    "inTime": w.us_str(in_ns), "outTime": w.us_str(out_ns)})
+
+
+def encode_rest_op_response(items: Sequence[OpItem], in_ns: int, out_ns: int, *,
+                            place: bool = True) -> dict[str, Any]:
+    """REST `trade/order`, `batch-orders`, `cancel-order`, `cancel-batch-orders` body."""
+    if not items:
+        raise w.err("an op response needs items")
+    return {"code": _envelope_code(items), "msg": "",
+            "data": [_item(i, place, rest=True) for i in items],
+            "inTime": w.us_str(in_ns), "outTime": w.us_str(out_ns)}
+
+
+# -- orders ------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class VenueOrder:
+    """The simulator's view of one order, enough for every documented push/REST field.
+
+    Fees are in our convention (positive = paid) and flipped to OKX's sign on the wire. The
+    `fill_*` fields describe the fill this update reports (empty `trade_id` = no fill).
+    """
+
+    inst_id: str
+    ord_id: str
+    side: Side
+    ord_type: str
+    sz: Decimal
+    px: Decimal | None
+    state: str
+    c_time_ns: int
+    u_time_ns: int
+    cl_ord_id: str = ""
+    tag: str = ""
+    tgt_ccy: str = ""
+    acc_fill_sz: Decimal = Decimal(0)
+    avg_px: Decimal | None = None
+    fee_paid: Decimal = Decimal(0)           # cumulative
+    fee_ccy: str = ""
+    rebate: Decimal = Decimal(0)
+    rebate_ccy: str = ""
+    cancel_source: str = ""
+    stp_mode: str = "cancel_maker"
+    trade_id: str = ""
+    fill_px: Decimal | None = None
+    fill_sz: Decimal = Decimal(0)
+    fill_time_ns: int = 0
+    fill_fee_paid: Decimal = Decimal(0)
+    fill_fee_ccy: str = ""
+    exec_type: str = ""                       # "M" maker, "T" taker, "" no fill
+    last_px: Decimal | None = None
+    quote_ccy: str = ""
+    code: str = "0"
+    msg: str = ""
+    req_id: str = ""
+    amend_result: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _n(v: Decimal | None) -> str:
+    return "" if v is None else w.num_str(v)
+
+
+def _fee(v: Decimal) -> str:
+    return w.num_str(-v) if v else "0"
+
+
+def _ms(ts_ns: int) -> str:
+    return w.ms_str(ts_ns) if ts_ns else ""
+
+
+def encode_order_item(o: VenueOrder) -> dict[str, Any]:
+    """One `orders` channel item with every key of the documented push."""
+    quote = o.quote_ccy or o.inst_id.split("-")[-1]
+    filled = bool(o.trade_id)
+    return {
+        "accFillSz": w.num_str(o.acc_fill_sz), "algoClOrdId": "", "algoId": "",
+        "amendResult": o.amend_result, "amendSource": "", "avgPx": _n(o.avg_px),
+        "cancelSource": o.cancel_source, "category": "normal", "ccy": "",
+        "clOrdId": o.cl_ord_id, "code": o.code, "cTime": _ms(o.c_time_ns),
+        "execType": o.exec_type if filled else "", "fee": _fee(o.fee_paid),
+        "feeCcy": o.fee_ccy, "fillFee": _fee(o.fill_fee_paid) if filled else "0",
+        "fillFeeCcy": o.fill_fee_ccy if filled else "",
+        "fillNotionalUsd": "", "fillPx": _n(o.fill_px) if filled else "",
+        "fillSz": w.num_str(o.fill_sz) if filled else "0", "fillPnl": "0",
+        "fillTime": _ms(o.fill_time_ns) if filled else "", "fillPxVol": "", "fillPxUsd": "",
+        "fillMarkVol": "", "fillFwdPx": "", "fillMarkPx": "", "fillIdxPx": "",
+        "instId": o.inst_id, "instType": c.INST_TYPE_SPOT, "lever": "0", "msg": o.msg,
+        "notionalUsd": "", "ordId": o.ord_id, "ordType": o.ord_type, "pnl": "0",
+        "posSide": "", "px": _n(o.px), "pxUsd": "", "pxVol": "", "pxType": "",
+        "quickMgnType": "", "rebate": w.num_str(o.rebate), "rebateCcy": o.rebate_ccy,
+        "reduceOnly": "false", "reqId": o.req_id, "side": w.side_str(o.side),
+        "attachAlgoClOrdId": "", "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "",
+        "source": "", "state": o.state, "stpId": "", "stpMode": o.stp_mode,
+        "sz": w.num_str(o.sz), "tag": o.tag, "tdMode": c.TD_MODE_CASH, "tgtCcy": o.tgt_ccy,
+        "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "", "attachAlgoOrds": [],
+        "tradeId": o.trade_id, "tradeQuoteCcy": quote, "lastPx": _n(o.last_px),
+        "uTime": _ms(o.u_time_ns), "isTpLimit": "false", "linkedAlgoOrd": {"algoId": ""},
+    }
+
+
+def encode_orders_push(orders: Sequence[VenueOrder], uid: str, inst_id: str | None = None
+                       ) -> str:
+    """An `orders` channel push; `inst_id` echoes a subscription made with one."""
+    arg: dict[str, str] = {"channel": c.CH_ORDERS, "instType": c.INST_TYPE_SPOT}
+    if inst_id:
+        arg["instId"] = inst_id
+    arg["uid"] = uid
+    return w.dumps({"arg": arg, "data": [encode_order_item(o) for o in orders]})
+
+
+def encode_pending_item(o: VenueOrder) -> dict[str, Any]:
+    """One `GET /api/v5/trade/orders-pending` item with every documented key."""
+    quote = o.quote_ccy or o.inst_id.split("-")[-1]
+    return {
+        "accFillSz": w.num_str(o.acc_fill_sz), "algoClOrdId": "", "algoId": "",
+        "attachAlgoClOrdId": "", "attachAlgoOrds": [], "avgPx": _n(o.avg_px),
+        "cTime": _ms(o.c_time_ns), "cancelSource": o.cancel_source, "cancelSourceReason": "",
+        "category": "normal", "ccy": "", "clOrdId": o.cl_ord_id, "fee": _fee(o.fee_paid),
+        "feeCcy": o.fee_ccy, "fillPx": _n(o.fill_px) if o.trade_id else "",
+        "fillSz": w.num_str(o.fill_sz) if o.trade_id else "0",
+        "fillTime": _ms(o.fill_time_ns) if o.trade_id else "", "instId": o.inst_id,
+        "instType": c.INST_TYPE_SPOT, "isTpLimit": "false", "lever": "",
+        "linkedAlgoOrd": {"algoId": ""}, "ordId": o.ord_id, "ordType": o.ord_type,
+        "pnl": "0", "posSide": "net", "px": _n(o.px), "pxType": "", "pxUsd": "", "pxVol": "",
+        "quickMgnType": "", "rebate": w.num_str(o.rebate), "rebateCcy": o.rebate_ccy,
+        "reduceOnly": "false", "side": w.side_str(o.side), "slOrdPx": "", "slTriggerPx": "",
+        "slTriggerPxType": "", "source": "", "state": o.state, "stpId": "",
+        "stpMode": o.stp_mode, "sz": w.num_str(o.sz), "tag": o.tag, "tdMode": c.TD_MODE_CASH,
+        "tgtCcy": o.tgt_ccy, "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "",
+        "tradeId": o.trade_id, "tradeQuoteCcy": quote, "uTime": _ms(o.u_time_ns),
+    }
+
+
+def encode_orders_pending(orders: Sequence[VenueOrder]) -> dict[str, Any]:
+    return {"code": c.CODE_OK, "data": [encode_pending_item(o) for o in orders], "msg": ""}
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFill:
+    """One execution for `GET /api/v5/trade/fills` (fee positive = paid, as above)."""
+
+    inst_id: str
+    trade_id: str
+    ord_id: str
+    bill_id: str
+    side: Side
+    fill_px: Decimal
+    fill_sz: Decimal
+    exec_type: str
+    fee_paid: Decimal
+    fee_ccy: str
+    ts_ns: int
+    cl_ord_id: str = ""
+    tag: str = ""
+
+
+def encode_fills(fills: Sequence[VenueFill]) -> dict[str, Any]:
+    """`GET /api/v5/trade/fills` body. This shape is not in EXCHANGES.md; the field names
+    follow OKX's docs-v5 `get-transaction-details` page (spot subset)."""
+    return {"code": c.CODE_OK, "msg": "", "data": [{
+        "instType": c.INST_TYPE_SPOT, "instId": f.inst_id, "tradeId": f.trade_id,
+        "ordId": f.ord_id, "clOrdId": f.cl_ord_id, "billId": f.bill_id, "subType": "",
+        "tag": f.tag, "fillPx": w.num_str(f.fill_px), "fillSz": w.num_str(f.fill_sz),
+        "fillIdxPx": "", "fillPnl": "0", "fillPxVol": "", "fillPxUsd": "", "fillMarkVol": "",
+        "fillFwdPx": "", "fillMarkPx": "", "side": w.side_str(f.side), "posSide": "net",
+        "execType": f.exec_type, "feeCcy": f.fee_ccy, "fee": _fee(f.fee_paid),
+        "ts": w.ms_str(f.ts_ns), "fillTime": w.ms_str(f.ts_ns),
+    } for f in fills]}
+
+
+def encode_cancel_all_after(trigger_ns: int, ts_ns: int, tag: str = "") -> dict[str, Any]:
+    """`POST /api/v5/trade/cancel-all-after` body; `trigger_ns` 0 = switch disabled."""
+    return {"code": c.CODE_OK, "msg": "", "data": [{
+        "triggerTime": w.ms_str(trigger_ns) if trigger_ns else "0", "tag": tag,
+        "ts": w.ms_str(ts_ns)}]}
