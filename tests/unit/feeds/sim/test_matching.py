@@ -336,6 +336,15 @@ def test_buyer_taking_below_its_limit_gets_the_difference_back() -> None:
     assert usdt.locked == 0 and usdt.available == D("1000000") - D("500")
 
 
+def test_partially_taking_buyer_rests_with_lock_at_its_own_limit() -> None:
+    e = make_engine("okx")
+    e.submit(lim("a", "ask", SELL, PX, 100), 1)
+    e.submit(lim("b", "bid", BUY, PX + 1000, 300), 2)  # takes 100 at 50000, rests 200 at 50010
+    usdt = e.accounts.balance("b", "USDT")
+    assert usdt.locked == D("1000.2")                  # 0.02 BTC * 50010
+    assert usdt.available == D("1000000") - D("500") - D("1000.2")
+
+
 def test_insufficient_balance_rejects_with_venue_code() -> None:
     for venue, code in (("binance", "-2010"), ("okx", "51008"), ("gate", "BALANCE_NOT_ENOUGH")):
         e = make_engine(venue)
