@@ -1,0 +1,1 @@
+"""Tests of the okx sans-I/O protocol package."""
