@@ -251,6 +251,7 @@ class MatchingEngine:
         self.sequence = 0
         self._ids = order_ids if order_ids is not None else itertools.count(1)
         self._trade_id = 0
+        self._last_order_id = 0
         self._base = instrument.base
         self._quote = instrument.quote
         self._lot = instrument.lot_size
@@ -268,6 +269,14 @@ class MatchingEngine:
     @property
     def last_trade_id(self) -> int:
         return self._trade_id
+
+    @property
+    def last_order_id(self) -> int:
+        """Id given to the latest accepted order (quiet accounts get no `Accepted` event)."""
+        return self._last_order_id
+
+    def is_open(self, order_id: int) -> bool:
+        return order_id in self._open
 
     def best(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
         """((bid_ticks, lots) | None, (ask_ticks, lots) | None)."""
@@ -385,6 +394,7 @@ class MatchingEngine:
             return [self._reject(o.account, o.client_id, rules.insufficient_balance, now_ns)]
 
         order = _Order(next(self._ids), o, acct, lots, amount, now_ns)
+        self._last_order_id = order.order_id
         quiet = acct.quiet
         ev: list[Event] = []
         if not quiet:
