@@ -25,6 +25,10 @@ PATH_OPEN_ORDERS = "/spot/open_orders"
 PATH_MY_TRADES = "/spot/my_trades"
 PATH_COUNTDOWN_CANCEL_ALL = "/spot/countdown_cancel_all"
 PATH_TIME = "/spot/time"
+PATH_ACCOUNTS = "/spot/accounts"
+PATH_CURRENCIES = "/spot/currencies"
+PATH_MARGIN_CURRENCY_PAIRS = "/margin/currency_pairs"  # ccxt reads it while loading spot markets
+PATH_ACCOUNT_DETAIL = "/account/detail"
 
 # -- WS channels (§3.2, §3.6.3, §3.7) ------------------------------------------------------------
 CH_BOOK_TICKER = "spot.book_ticker"
@@ -110,6 +114,21 @@ class Limits:
 
 
 LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class KeepAlive:
+    """Our connection keep-alive policy for Gate (§3.4). The server pings at protocol level
+    (any WS library answers); we also send the SDK's `spot.ping` when idle, which resets the
+    server's idle timer. The docs state neither an idle timeout nor a forced disconnect, so the
+    idle limit and the lifetime below are our own conservative choices, not venue numbers."""
+
+    app_ping_after_idle_s: float = 5.0       # the official SDK's spot.ping period
+    idle_timeout_s: float = 20.0             # nothing, not even a pong, for this long -> dead
+    max_lifetime_s: float = 12 * 3600.0      # roll over before any undocumented forced cut
+
+
+KEEPALIVE = KeepAlive()
 
 # -- error labels (§3.6.4) -------------------------------------------------------------------------
 ERROR_LABELS = (

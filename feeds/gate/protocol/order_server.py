@@ -136,6 +136,11 @@ def _place_params(p: Any) -> PlaceParams:
         stp_act=w.opt_str(d, "stp_act"), action_mode=w.opt_str(d, "action_mode"))
 
 
+def decode_place_params(p: Any) -> PlaceParams:
+    """A REST create-order body (or one `spot.order_place` item) -> PlaceParams."""
+    return _place_params(p)
+
+
 def _ref(d: Any, key: str) -> str:
     v = w.field(w.as_obj(d, "req_param"), key)
     if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":

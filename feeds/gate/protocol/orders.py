@@ -68,6 +68,7 @@ from .order_server import (  # noqa: F401  (re-exported: the simulator imports f
     StatusRequest,
     VenueFill,
     VenueOrder,
+    decode_place_params,
     decode_ws_request,
     encode_api_ack,
     encode_api_error,
