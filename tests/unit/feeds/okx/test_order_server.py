@@ -49,18 +49,18 @@ def test_client_frames_decode_to_typed_requests() -> None:
     ("{", "60012", None),
     ('{"op":"order","args":[{}]}', "60012", None),                        # no id
     ('{"id":"1","op":"order","args":[]}', "60013", "1"),
-    ('{"id":"1","op":"order","args":[{"side":"buy","instId":"BTC-USDT","tdMode":"cash",'
-     '"ordType":"limit","px":"1","sz":"1"}]}', "60013", "1"),             # instId, no code
-    ('{"id":"1","op":"order","args":[{"side":"up","instIdCode":1,"tdMode":"cash",'
-     '"ordType":"limit","px":"1","sz":"1"}]}', "60013", "1"),
-    ('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":1,"tdMode":"cash",'
-     '"ordType":"limit","sz":"1"}]}', "60013", "1"),                      # limit without px
-    ('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":1,"tdMode":"cash",'
-     '"ordType":"limit","px":"1","sz":"-1"}]}', "60013", "1"),
-    ('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":true,"tdMode":"cash",'
-     '"ordType":"market","sz":"1"}]}', "60013", "1"),
-    ('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":1,"tdMode":"cash",'
-     '"ordType":"market","sz":"1","clOrdId":"bad-id"}]}', "60013", "1"),
+    (('{"id":"1","op":"order","args":[{"side":"buy","instId":"BTC-USDT","tdMode":"cash",'
+     '"ordType":"limit","px":"1","sz":"1"}]}'), "60013", "1"),             # instId, no code
+    (('{"id":"1","op":"order","args":[{"side":"up","instIdCode":1,"tdMode":"cash",'
+     '"ordType":"limit","px":"1","sz":"1"}]}'), "60013", "1"),
+    (('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":1,"tdMode":"cash",'
+     '"ordType":"limit","sz":"1"}]}'), "60013", "1"),                      # limit without px
+    (('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":1,"tdMode":"cash",'
+     '"ordType":"limit","px":"1","sz":"-1"}]}'), "60013", "1"),
+    (('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":true,"tdMode":"cash",'
+     '"ordType":"market","sz":"1"}]}'), "60013", "1"),
+    (('{"id":"1","op":"order","args":[{"side":"buy","instIdCode":1,"tdMode":"cash",'
+     '"ordType":"market","sz":"1","clOrdId":"bad-id"}]}'), "60013", "1"),
     ('{"id":"1","op":"cancel-order","args":[{"instIdCode":1}]}', "60013", "1"),
     ('{"id":"1","op":"batch-cancel-orders","args":' + json.dumps(
         [{"instIdCode": 1, "ordId": str(i)} for i in range(21)]) + "}", "60013", "1"),
