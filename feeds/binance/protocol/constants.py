@@ -36,6 +36,10 @@ PATH_ORDER = "/api/v3/order"
 PATH_ORDER_TEST = "/api/v3/order/test"
 PATH_OPEN_ORDERS = "/api/v3/openOrders"
 PATH_CANCEL_REPLACE = "/api/v3/order/cancelReplace"
+PATH_PING = "/api/v3/ping"
+PATH_TIME = "/api/v3/time"
+PATH_ACCOUNT = "/api/v3/account"
+PATH_MY_TRADES = "/api/v3/myTrades"
 HEADER_API_KEY = "X-MBX-APIKEY"
 
 # -- public stream channels (§1.2): stream name = "<lowercase symbol>@<channel>" ----------------
@@ -77,10 +81,26 @@ WS_USER_DATA_SUBSCRIBE = "userDataStream.subscribe"
 WS_USER_DATA_SUBSCRIBE_SIGNATURE = "userDataStream.subscribe.signature"
 WS_USER_DATA_UNSUBSCRIBE = "userDataStream.unsubscribe"
 WS_SESSION_SUBSCRIPTIONS = "session.subscriptions"
+WS_PING = "ping"                    # connectivity test, weight 1, result {}
+WS_TIME = "time"                    # {"serverTime": ms}
+WS_ACCOUNT_STATUS = "account.status"
+WS_MY_TRADES = "myTrades"
 WS_SIGNED_METHODS = frozenset({
     WS_ORDER_PLACE, WS_ORDER_TEST, WS_ORDER_CANCEL, WS_ORDER_CANCEL_REPLACE, WS_ORDER_STATUS,
     WS_OPEN_ORDERS_STATUS, WS_OPEN_ORDERS_CANCEL_ALL, WS_SESSION_LOGON,
-    WS_USER_DATA_SUBSCRIBE_SIGNATURE})
+    WS_USER_DATA_SUBSCRIBE_SIGNATURE, WS_ACCOUNT_STATUS, WS_MY_TRADES})
+# REST endpoint -> the WS API method with the same parameters and semantics (the simulator
+# decodes both through one path)
+REST_METHODS: dict[tuple[str, str], str] = {
+    ("POST", PATH_ORDER): WS_ORDER_PLACE,
+    ("POST", PATH_ORDER_TEST): WS_ORDER_TEST,
+    ("DELETE", PATH_ORDER): WS_ORDER_CANCEL,
+    ("GET", PATH_ORDER): WS_ORDER_STATUS,
+    ("GET", PATH_OPEN_ORDERS): WS_OPEN_ORDERS_STATUS,
+    ("DELETE", PATH_OPEN_ORDERS): WS_OPEN_ORDERS_CANCEL_ALL,
+    ("GET", PATH_ACCOUNT): WS_ACCOUNT_STATUS,
+    ("GET", PATH_MY_TRADES): WS_MY_TRADES,
+}
 
 # -- order enums (§1.6.1) --------------------------------------------------------------------
 ORDER_TYPES = ("LIMIT", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
@@ -121,6 +141,17 @@ WEIGHT_CANCEL = 1
 WEIGHT_CANCEL_ALL = 1
 WEIGHT_OPEN_ORDERS_SYMBOL = 6
 WEIGHT_OPEN_ORDERS_ALL = 80
+WEIGHT_PING = 1
+WEIGHT_TIME = 1
+WEIGHT_ORDER_STATUS = 4
+WEIGHT_ACCOUNT = 20
+WEIGHT_MY_TRADES = 20
+WEIGHT_USER_DATA_SUBSCRIBE = 2
+# response headers carrying usage (§1.8): X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S / -1D
+HEADER_USED_WEIGHT_1M = "X-MBX-USED-WEIGHT-1M"
+HEADER_ORDER_COUNT_10S = "X-MBX-ORDER-COUNT-10S"
+HEADER_ORDER_COUNT_1D = "X-MBX-ORDER-COUNT-1D"
+HEADER_RETRY_AFTER = "Retry-After"
 DEPTH_LIMIT_DEFAULT = 100
 DEPTH_LIMIT_MAX = 5000
 # (max limit, weight) steps of GET /api/v3/depth
@@ -141,6 +172,7 @@ HTTP_RATE_LIMITED = 429
 # -- error codes (§1.6.4) ----------------------------------------------------------------------
 E_UNKNOWN = -1000
 E_DISCONNECTED = -1001
+E_UNAUTHORIZED = -1002
 E_TOO_MANY_REQUESTS = -1003
 E_UNEXPECTED_RESP = -1006
 E_TIMEOUT = -1007

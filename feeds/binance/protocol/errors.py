@@ -22,6 +22,7 @@ R = RejectReason
 CODE_REASON: dict[int, RejectReason] = {
     C.E_UNKNOWN: R.VENUE_UNAVAILABLE,
     C.E_DISCONNECTED: R.VENUE_UNAVAILABLE,
+    C.E_UNAUTHORIZED: R.AUTH,
     C.E_TOO_MANY_REQUESTS: R.RATE_LIMITED,
     # "execution status unknown": the order may or may not exist; query before retrying
     C.E_UNEXPECTED_RESP: R.TIMEOUT_UNKNOWN,
@@ -92,6 +93,11 @@ MSG_TOO_MANY_ORDERS = "Too many new orders; current limit is 50 orders per 10 SE
 MSG_TIMEOUT = ("Timeout waiting for response from backend server. Send status unknown; "
                "execution status unknown.")
 MSG_UNKNOWN = "An unknown error occurred while processing the request."
+MSG_UNAUTHORIZED = "You are not authorized to execute this request."
+MSG_BAD_KEY_FORMAT = "API-key format invalid."
+MSG_TOO_MANY_REQUESTS_WS = ("Too much request weight used; current limit is {limit} request "
+                            "weight per 1 MINUTE. Please use WebSocket Streams for live updates "
+                            "to avoid polling the API.")
 MSG_PRICE_FILTER = "Filter failure: PRICE_FILTER"
 MSG_LOT_SIZE = "Filter failure: LOT_SIZE"
 MSG_NOTIONAL = "Filter failure: NOTIONAL"

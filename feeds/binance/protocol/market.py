@@ -98,7 +98,7 @@ def build_unsubscribe(venue_symbols: Iterable[str], channels: Iterable[str], req
     return _control_frames(C.M_UNSUBSCRIBE, venue_symbols, channels, req_id, max_per_frame)
 
 
-def build_list_subscriptions(req_id: int) -> str:
+def build_list_subscriptions(req_id: int | str) -> str:
     return dumps({"method": C.M_LIST_SUBSCRIPTIONS, "id": req_id})
 
 

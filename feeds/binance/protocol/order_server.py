@@ -13,7 +13,7 @@ The client half (`orders.py`) re-exports these names, so one module serves all t
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -216,8 +216,34 @@ class UserStreamRequest:
     subscription_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AccountRequest:
+    """`GET /api/v3/account` / `account.status`."""
+
+    req: WsRequest
+
+
+@dataclass(frozen=True, slots=True)
+class TradesRequest:
+    """`GET /api/v3/myTrades` / `myTrades`: one symbol, newest `limit` trades."""
+
+    req: WsRequest
+    symbol: str
+    limit: int
+    order_id: int | None
+    from_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlainRequest:
+    """An unsigned request without params of its own (`ping`, `time`)."""
+
+    req: WsRequest
+
+
 TypedRequest = (PlaceRequest | CancelRequest | CancelAllRequest | StatusRequest
-                | OpenOrdersRequest | UserStreamRequest)
+                | OpenOrdersRequest | UserStreamRequest | AccountRequest | TradesRequest
+                | PlainRequest)
 
 
 def _envelope(frame: str | bytes) -> WsRequest:
@@ -312,7 +338,37 @@ def _order_ref(req: WsRequest) -> tuple[int | None, str]:
 def decode_ws_request(frame: str | bytes) -> TypedRequest:
     """A client frame -> typed request; RequestError (a ProtocolError) says how to refuse it.
     Signature and timestamp are not checked here: call `req.verify` / `req.timestamp_ok`."""
-    req = _envelope(frame)
+    return _typed(_envelope(frame))
+
+
+# REST params arrive as strings; these are integers in the WS API's JSON
+_REST_INT_PARAMS = ("timestamp",)
+
+
+def decode_rest_request(http_method: str, path: str, params: Mapping[str, str]
+                        ) -> TypedRequest:
+    """A REST call (query and form-body params merged, `signature` included) -> the typed
+    request of the equivalent WS API method (`C.REST_METHODS`), so both APIs share one set of
+    rules. The REST signature is checked by the caller with `signing.verify_rest` on the raw
+    query and body; the timestamp with `req.timestamp_ok`."""
+    method = C.REST_METHODS.get((http_method.upper(), path))
+    if method is None:
+        raise RequestError(400, C.E_ILLEGAL_CHARS, "Unknown method.")
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise RequestError(400, C.E_ILLEGAL_CHARS, "Malformed request.")
+        if len(k) > 64 or len(v) > 1024:
+            raise RequestError(400, C.E_ILLEGAL_CHARS, f"Illegal value for parameter "
+                               f"'{k[:40]}'.")
+        if k in _REST_INT_PARAMS and v.isdigit() and len(v) < 20:
+            out[k] = int(v)
+        else:
+            out[k] = v
+    return _typed(WsRequest(None, method, out))
+
+
+def _typed(req: WsRequest) -> TypedRequest:
     m = req.method
     if m in C.WS_SIGNED_METHODS and req.timestamp_ms is None:
         raise _mandatory("timestamp", req.id)
@@ -328,11 +384,22 @@ def decode_ws_request(frame: str | bytes) -> TypedRequest:
         return StatusRequest(req, _symbol(req), oid, orig)
     if m == C.WS_OPEN_ORDERS_STATUS:
         return OpenOrdersRequest(req, _symbol(req, required=False))
+    if m == C.WS_ACCOUNT_STATUS:
+        return AccountRequest(req)
+    if m == C.WS_MY_TRADES:
+        limit = req.int_param("limit")
+        if limit is not None and not 1 <= limit <= 1000:
+            raise RequestError(400, C.E_ILLEGAL_CHARS, "Illegal value for parameter 'limit'.",
+                               req.id)
+        return TradesRequest(req, _symbol(req), limit or 500, req.int_param("orderId"),
+                             req.int_param("fromId"))
     if m == C.WS_USER_DATA_UNSUBSCRIBE:
         return UserStreamRequest(req, req.int_param("subscriptionId"))
     if m in (C.WS_USER_DATA_SUBSCRIBE, C.WS_USER_DATA_SUBSCRIBE_SIGNATURE, C.WS_SESSION_LOGON,
              C.WS_SESSION_STATUS, C.WS_SESSION_LOGOUT, C.WS_SESSION_SUBSCRIPTIONS):
         return UserStreamRequest(req)
+    if m in (C.WS_PING, C.WS_TIME):
+        return PlainRequest(req)
     raise RequestError(400, C.E_ILLEGAL_CHARS, "Unknown method.", req.id)
 
 
@@ -511,3 +578,33 @@ def encode_stream_terminated(subscription_id: int, event_ns: int) -> str:
 def encode_subscribe_result(subscription_id: int) -> dict[str, Any]:
     """`result` of `userDataStream.subscribe(.signature)`."""
     return {"subscriptionId": subscription_id}
+
+
+# -- account queries -------------------------------------------------------------------------
+def encode_account(balances: Iterable[tuple[str, Num, Num]], update_ns: int, *,
+                   maker_rate: Num = Decimal("0.001"), taker_rate: Num = Decimal("0.001"),
+                   uid: int = 0) -> dict[str, Any]:
+    """`GET /api/v3/account` body: `balances` = (asset, free, locked)."""
+    return {
+        "makerCommission": int(Decimal(str(maker_rate)) * 10000),
+        "takerCommission": int(Decimal(str(taker_rate)) * 10000),
+        "buyerCommission": 0, "sellerCommission": 0,
+        "commissionRates": {"maker": fmt8(maker_rate), "taker": fmt8(taker_rate),
+                            "buyer": "0.00000000", "seller": "0.00000000"},
+        "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
+        "requireSelfTradePrevention": False, "preventSor": False,
+        "updateTime": _ms(update_ns), "accountType": "SPOT",
+        "balances": [{"asset": a, "free": fmt8(f), "locked": fmt8(lk)} for a, f, lk in balances],
+        "permissions": ["SPOT"], "uid": uid}
+
+
+def encode_my_trade(symbol: str, trade_id: int, order_id: int, price: Num, qty: Num,
+                    commission: Num, commission_asset: str, time_ns: int, is_buyer: bool,
+                    is_maker: bool) -> dict[str, Any]:
+    """One entry of `GET /api/v3/myTrades`."""
+    quote = Decimal(fmt8(price)) * Decimal(fmt8(qty))
+    return {"symbol": symbol, "id": trade_id, "orderId": order_id, "orderListId": -1,
+            "price": fmt8(price), "qty": fmt8(qty), "quoteQty": fmt8(quote),
+            "commission": fmt8(commission), "commissionAsset": commission_asset,
+            "time": _ms(time_ns), "isBuyer": is_buyer, "isMaker": is_maker,
+            "isBestMatch": True}

@@ -46,23 +46,29 @@ from ._wire import (
 )
 from .errors import classify_response
 from .order_server import (  # noqa: F401  (re-exported: the simulator's half of this wire)
+    AccountRequest,
     CancelAllRequest,
     CancelRequest,
     Fill,
     OpenOrdersRequest,
     PlaceRequest,
+    PlainRequest,
     RateLimit,
     RequestError,
     StatusRequest,
+    TradesRequest,
     UserStreamRequest,
     VenueOrder,
     WsRequest,
+    decode_rest_request,
     decode_ws_request,
+    encode_account,
     encode_account_position,
     encode_balance_update,
     encode_cancel_execution,
     encode_cancel_report,
     encode_execution_report,
+    encode_my_trade,
     encode_open_order,
     encode_order_ack,
     encode_order_full,
@@ -209,6 +215,11 @@ def build_user_data_unsubscribe(req_id: ReqId, subscription_id: int | None = Non
     if subscription_id is not None:
         frame["params"] = {"subscriptionId": subscription_id}
     return dumps(frame)
+
+
+def build_ping(req_id: ReqId) -> str:
+    """`ping` (weight 1, unsigned, result `{}`): an application-level liveness check."""
+    return dumps({"id": req_id, "method": C.WS_PING})
 
 
 def build_session_logon(api_key: str, secret: str, timestamp_ms: int, req_id: ReqId) -> str:
