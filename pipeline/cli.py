@@ -55,6 +55,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     return sup.run()
 
 
+def cmd_sim(args: argparse.Namespace) -> int:
+    """The simulated venues alone; first output line: the endpoints as one JSON object."""
+    import asyncio
+    import signal
+
+    from pipeline.logging_setup import setup_logging
+
+    path = _config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"bad config {path or '(defaults)'}:", file=sys.stderr)
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.port is not None:
+        config = config.model_copy(update={"sim": config.sim.model_copy(
+            update={"base_port": args.port})})
+    setup_logging(config.system.log_level, "sim")
+    from feeds.sim.faults import SCENARIOS
+    if args.scenario and args.scenario not in SCENARIOS:
+        print(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(SCENARIOS))}",
+              file=sys.stderr)
+        return 2
+    from feeds.sim.server import serve
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if args.duration:
+            loop.call_later(args.duration, stop.set)
+        await serve(config, stop, announce=lambda line: print(line, flush=True),
+                    scenario=args.scenario)
+
+    asyncio.run(run())
+    return 0
+
+
 def status_rows() -> list[dict[str, Any]]:
     """Every process of every live run on this machine, from the shared status tables."""
     from shm import registry
@@ -310,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "limits":
             cp.add_argument("--set", action="append", metavar="NAME=NUMBER")
         cp.set_defaults(func=cmd_control_call)
+
+    sm = sub.add_parser("sim", help="run the simulated venues alone (prints endpoints JSON)")
+    sm.add_argument("--config")
+    sm.add_argument("--port", type=int, help="base port (binance; okx +1, gate +2)")
+    sm.add_argument("--scenario", help="fault scenario: calm, gappy, flaky, stress")
+    sm.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds")
+    sm.set_defaults(func=cmd_sim)
 
     b = sub.add_parser("bench", help="run a benchmark (or all) and print its figures")
     b.add_argument("name", choices=[*BENCHES, "all"])

@@ -1,19 +1,183 @@
-"""Simulated-venue process (`hft:sim`), started by the supervisor in `sim` mode.
+"""Simulated venues on loopback: `hft sim` standalone, or `hft:sim` under the supervisor.
 
-Current state: a placeholder process (as the foundation issue allows) until the loopback
-front-ends for Binance, OKX and Gate land (issue 3); the matching engine and market model
-live beside it in this package.
+For each enabled venue: a `SimVenue` (accounts, matching engines), that venue's wire
+front-end (`feeds/sim/<venue>_front.py: make_front`) on its own port, and a seeded
+`MarketSimulator` whose background flow trades through the same engines. One asyncio loop
+serves all three; every `TICK_S` it advances each market to the wall clock, publishes what
+changed (the hub turns engine changes into depth diffs, BBO, trades and private events),
+fires dead-man switches and applies the scenario's faults (dropped connections, depth gaps,
+stale streams). The first line `hft sim` prints is one JSON object with every venue's
+loopback endpoints, so another program can point a client at it.
 """
 from __future__ import annotations
 
+import asyncio
+import importlib
+import json
 import logging
+import time
+from decimal import Decimal
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
-from pipeline.process import ProcessContext
+from aiohttp import web
+
+from feeds.sim.endpoints import SIM_CREDENTIALS, sim_endpoints, sim_port
+from feeds.sim.faults import FaultPlan
+from feeds.sim.instruments import reference_price
+from feeds.sim.market import MarketSimulator, SymbolParams
+from feeds.sim.venue import SimVenue
+from pipeline.config import Config
 
 log = logging.getLogger(__name__)
 
+TICK_S = 0.005
+VENUE_SEED_OFFSET = {"binance": 0, "okx": 1000, "gate": 2000}
 
-def main(ctx: ProcessContext) -> int:
-    log.info("sim up (venue front-ends not wired yet: issue 3)")
-    ctx.run_loop()
+
+class RunningVenue:
+    def __init__(self, venue: SimVenue, front: Any, market: MarketSimulator,
+                 runner: web.AppRunner) -> None:
+        self.venue = venue
+        self.front = front
+        self.market = market
+        self.runner = runner
+        self.events = 0
+
+    def advance(self, now_ns: int) -> None:
+        events = self.market.advance_to(now_ns)
+        self.publish(events)
+
+    def publish(self, events: list[Any]) -> None:
+        self.events += len(events)
+        by_symbol: dict[str, list[Any]] = defaultdict(list)
+        for ev in events:
+            by_symbol[ev.symbol].append(ev)
+        for symbol in self.venue.engines:  # level changes may come without a public event
+            self.venue.dispatch(symbol, by_symbol.get(symbol, []))
+
+
+TYPICAL_ORDER_QUOTE = Decimal("2000")  # a background order is worth about this much
+
+
+def _typical_lots(inst: Any) -> int:
+    """Background order size: ~TYPICAL_ORDER_QUOTE of notional, at least the venue minimum."""
+    lots = int(TYPICAL_ORDER_QUOTE / reference_price(inst.symbol) / inst.lot_size)
+    return max(lots, inst.qty_to_lots(inst.min_qty), 1)
+
+
+def _credentials(config: Config, venue: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The sim accepts its public sim keys and, when configured, the config's own keys."""
+    key, secret, pp = SIM_CREDENTIALS[venue]
+    secrets, phrases = {key: secret}, {key: pp}
+    ex = getattr(config.exchanges, venue)
+    if ex.api_key.get_secret_value():
+        k = ex.api_key.get_secret_value()
+        secrets[k] = ex.secret_key.get_secret_value()
+        phrases[k] = ex.passphrase.get_secret_value()
+    return secrets, phrases
+
+
+async def start_venue(config: Config, venue_name: str, port: int | None = None
+                      ) -> RunningVenue | None:
+    ex = getattr(config.exchanges, venue_name)
+    try:
+        front_mod = importlib.import_module(f"feeds.sim.{venue_name}_front")
+    except ModuleNotFoundError as exc:
+        log.error("sim: no front-end for %s (%s); not served", venue_name, exc)
+        return None
+    secrets, phrases = _credentials(config, venue_name)
+    venue = SimVenue(venue_name, ex.symbols, secrets, time.time_ns, phrases)
+    kwargs: dict[str, Any] = {}
+    if venue_name == "okx":
+        kwargs["disable_ws_snapshot"] = config.sim.disable_okx_ws_snapshot
+    front, app = front_mod.make_front(venue, **kwargs)
+    params = {i.symbol: SymbolParams(mid=reference_price(i.symbol),
+                                     size_lots=_typical_lots(i)) for i in venue.instruments}
+    now = time.time_ns()
+    market = MarketSimulator(venue.instruments, venue.rules, venue.accounts, params,
+                             seed=config.sim.seed + VENUE_SEED_OFFSET.get(venue_name, 0),
+                             rate_hz=config.sim.message_rate, start_ns=now, prefill=False,
+                             engines=venue.engines)
+    rv = RunningVenue(venue, front, market, web.AppRunner(app, access_log=None))
+    rv.publish(market.prefill(now))
+    await rv.runner.setup()
+    site = web.TCPSite(rv.runner, config.sim.host,
+                       sim_port(config, venue_name) if port is None else port,
+                       reuse_address=True)
+    await site.start()
+    return rv
+
+
+def endpoints_json(config: Config, venues: list[str]) -> str:
+    out = {}
+    for v in venues:
+        e = sim_endpoints(config, v)
+        out[v] = {"rest": e.rest, "ws_public": e.ws_public,
+                  ("ws_api" if v != "okx" else "ws_private"): e.ws_private}
+    return json.dumps(out)
+
+
+async def serve(config: Config, stop: asyncio.Event, on_tick: Callable[[], None] | None = None,
+                announce: Callable[[str], None] | None = None,
+                scenario: str | None = None) -> dict[str, RunningVenue]:
+    running: dict[str, RunningVenue] = {}
+    for name in config.exchanges.enabled():
+        rv = await start_venue(config, name)
+        if rv is not None:
+            running[name] = rv
+    if announce is not None:
+        announce(endpoints_json(config, list(running)))
+    faults = FaultPlan.scenario(scenario or config.sim.scenario, seed=config.sim.seed,
+                                start_ns=time.time_ns()) if (scenario or config.sim.scenario) \
+        not in ("calm", "") else None
+    log.info("sim serving %s", ", ".join(f"{n}:{sim_port(config, n)}" for n in running))
+    try:
+        while not stop.is_set():
+            now = time.time_ns()
+            for name, rv in running.items():
+                if faults is not None:
+                    _apply_faults(faults, name, rv, now)
+                rv.advance(now)
+                rv.venue.check_deadman()
+            if on_tick is not None:
+                on_tick()
+            await asyncio.sleep(TICK_S)
+    finally:
+        for rv in running.values():
+            drop = getattr(rv.front, "drop_connections", None)
+            if drop is not None:
+                res = drop()
+                if asyncio.iscoroutine(res):
+                    await res
+            await rv.runner.cleanup()
+    return running
+
+
+def _apply_faults(faults: FaultPlan, name: str, rv: RunningVenue, now: int) -> None:
+    venue = rv.venue
+    venue.stale = faults.is_stale(name, now)
+    for symbol in venue.engines:
+        if faults.gap_due(name, now, symbol):
+            venue.suppress_depth.add(symbol)
+    if faults.drop_due(name, now):
+        drop = getattr(rv.front, "drop_connections", None)
+        if drop is not None:
+            res = drop()
+            if asyncio.iscoroutine(res):
+                asyncio.ensure_future(res)
+
+
+def main(ctx: Any) -> int:
+    """Supervisor entry (`hft:sim`)."""
+    stop = asyncio.Event()
+
+    def tick() -> None:
+        ctx.beat()
+        ctx.poll_commands(timeout=0)
+        if ctx.stopping():
+            stop.set()
+
+    asyncio.run(serve(ctx.config, stop, on_tick=tick))
     return 0
