@@ -28,7 +28,8 @@ from feeds.runner import fetch_json
 from feeds.sim.endpoints import credentials_for, endpoints_for
 from feeds.ws import WsClient, WsSettings
 from pipeline.errors import ProtocolError
-from pipeline.messages import CancelAll, Command, ExecReport, GatewayStatus, NewOrder
+from pipeline.messages import (CancelAll, Command, ExecReport, GatewayStatus, InstrumentInfo,
+                               NewOrder)
 from pipeline.model import RejectReason
 from pipeline.process import ProcessContext
 
@@ -85,13 +86,19 @@ class GatewayDriver:
             elif isinstance(m, CancelAll):
                 self._cancel_all(m.symbol, m.reason)
             elif isinstance(m, Command):
-                continue
+                if m.name == "instruments":  # a (re)started engine asks what we trade
+                    self._announce_instruments()
             else:
                 core.on_message(m)
         persisted = [m for m in msgs if isinstance(m, NewOrder)]
         if persisted:
             self.events_q.put_many(persisted)
         self._flush()
+
+    def _announce_instruments(self) -> None:
+        if self.core is not None:
+            self.reports_q.put_many([InstrumentInfo.of(i)
+                                     for i in self.core.instruments.values()])
 
     def _queue_thread(self) -> None:
         """Blocks on the engine's queue; the loop is woken only when orders arrive."""
@@ -199,6 +206,7 @@ class GatewayDriver:
                                                    if s in wanted},
                                     cfg.system.max_orders_per_second, time.time_ns,
                                     lambda: int(time.time() * 1000))
+            self._announce_instruments()
             self.client = self._make_client()
             ws_task = asyncio.ensure_future(self.client.run(self.stop))
             reader = threading.Thread(target=self._queue_thread, name="orders-queue",

@@ -22,7 +22,7 @@ from typing import Any, Union
 
 import orjson
 
-from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
+from pipeline.model import Instrument, OrderStatus, OrderType, RejectReason, Side, TimeInForce
 
 
 class ExecType(IntEnum):
@@ -133,11 +133,40 @@ class Record:
     body: dict
 
 
+@dataclass(frozen=True, slots=True)
+class InstrumentInfo:
+    """Gateway -> engine: an instrument as the venue lists it (the gateway loaded it over
+    REST), so the engine quantizes with exactly the venue's filters. Zero = no limit."""
+
+    venue: str
+    symbol: str
+    venue_symbol: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    lot_size: Decimal
+    min_qty: Decimal
+    min_notional: Decimal
+    max_qty: Decimal
+    venue_code: int
+
+    @classmethod
+    def of(cls, i: Instrument) -> "InstrumentInfo":
+        return cls(i.venue, i.symbol, i.venue_symbol, i.base, i.quote, i.tick_size, i.lot_size,
+                   i.min_qty, i.min_notional, i.max_qty or Decimal(0), i.venue_code or 0)
+
+    def instrument(self) -> Instrument:
+        return Instrument(self.venue, self.symbol, self.venue_symbol, self.base, self.quote,
+                          self.tick_size, self.lot_size, min_qty=self.min_qty,
+                          min_notional=self.min_notional, max_qty=self.max_qty or None,
+                          venue_code=self.venue_code or None)
+
+
 Message = Union[NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus, Command,
-                Record]
+                Record, InstrumentInfo]
 
 _TYPES: tuple[type, ...] = (NewOrder, CancelOrder, CancelAll, Heartbeat, ExecReport, GatewayStatus,
-                            Command, Record)
+                            Command, Record, InstrumentInfo)
 _TAG_OF = {t: i for i, t in enumerate(_TYPES)}
 _FIELDS = {t: tuple(f.name for f in fields(t)) for t in _TYPES}
 # Per type, the constructor to apply to each field on decode (None = keep the JSON value).
