@@ -23,8 +23,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from pipeline.model import Instrument, OrderType, Side, TimeInForce
 MID = 5_000_000
 CAP = 500   # the driver tracks at most this many placed orders (a steady-state book)
 INST = Instrument("binance", "BTC/USDT", "BTCUSDT", "BTC", "USDT", Decimal("0.01"),
-                  Decimal("0.0001"), min_notional=Decimal("5"))
+                  Decimal("0.0001"), min_notional=Decimal(5))
 
 Op = tuple[int, int, int, int, float]   # kind (0 limit, 1 cancel, 2 take), side, price, lots, u
 
@@ -147,12 +147,12 @@ def bench_naive(ops: list[Op]) -> tuple[float, int]:
 def bench_market(arrivals: int) -> tuple[float, float]:
     insts = [INST,
              Instrument("binance", "ETH/USDT", "ETHUSDT", "ETH", "USDT", Decimal("0.01"),
-                        Decimal("0.0001"), min_notional=Decimal("5")),
+                        Decimal("0.0001"), min_notional=Decimal(5)),
              Instrument("binance", "SOL/USDT", "SOLUSDT", "SOL", "USDT", Decimal("0.001"),
-                        Decimal("0.01"), min_notional=Decimal("1"))]
-    params = {"BTC/USDT": SymbolParams(Decimal("50000")),
-              "ETH/USDT": SymbolParams(Decimal("3000")),
-              "SOL/USDT": SymbolParams(Decimal("150"))}
+                        Decimal("0.01"), min_notional=Decimal(1))]
+    params = {"BTC/USDT": SymbolParams(Decimal(50000)),
+              "ETH/USDT": SymbolParams(Decimal(3000)),
+              "SOL/USDT": SymbolParams(Decimal(150))}
     sim = MarketSimulator(insts, BINANCE, Accounts(), params, seed=1, rate_hz=1000.0)
     sim.step(arrivals // 10)   # warm the book up to its steady state
     t0 = time.perf_counter()

@@ -13,9 +13,9 @@ acks would only be noise for the front-ends.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping
 
 from pipeline.errors import HftError
 
@@ -39,7 +39,7 @@ class Balance:
 class Account:
     """One account's ledger; the engine keeps a reference on each order to skip lookups."""
 
-    __slots__ = ("name", "unlimited", "quiet", "available", "locked", "_fees")
+    __slots__ = ("_fees", "available", "locked", "name", "quiet", "unlimited")
 
     def __init__(self, name: str, fees: dict[str, Decimal], unlimited: bool,
                  quiet: bool) -> None:

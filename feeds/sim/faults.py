@@ -16,8 +16,9 @@ latency draws of a venue never shift its reject draws or another venue's.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class VenueFaults:
     rate_limits: tuple[Chance, ...] = ()
     period_ns: int | None = None        # repeat the schedule (times are within one period)
 
-    def shifted(self, start_ns: int) -> "VenueFaults":
+    def shifted(self, start_ns: int) -> VenueFaults:
         """The same plan with every scheduled time moved by `start_ns`."""
         if start_ns == 0:
             return self
@@ -171,7 +172,7 @@ class FaultPlan:
 
     @classmethod
     def scenario(cls, name: str, seed: int = 0, venues: Sequence[str] = VENUES,
-                 start_ns: int = 0) -> "FaultPlan":
+                 start_ns: int = 0) -> FaultPlan:
         """A named scenario (`calm`, `gappy`, `flaky`, `stress`) for `venues`, its schedule
         starting at `start_ns`."""
         try:

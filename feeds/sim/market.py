@@ -21,9 +21,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class SymbolParams:
 class _Rand:
     """Pre-drawn blocks of uniforms, normals and exponentials (one numpy call per block)."""
 
-    __slots__ = ("_rng", "_u", "_n", "_x", "_iu", "_in", "_ix")
+    __slots__ = ("_in", "_iu", "_ix", "_n", "_rng", "_u", "_x")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
@@ -135,8 +135,7 @@ class _Symbol:
     def lots(self, price: int, scale: float) -> int:
         lots = int(self.size * scale) + 1
         floor = max(self.min_lots, -(-self.min_units // price))
-        if lots < floor:
-            lots = floor
+        lots = max(lots, floor)
         if self.max_lots is not None and lots > self.max_lots:
             lots = self.max_lots
         return lots
@@ -227,8 +226,7 @@ class MarketSimulator:
             out += self._arrive(s, t)
             s.next_ns = t + self._gap(s)
             heapq.heappush(heap, (s.next_ns, i))
-        if now_ns > self.now_ns:
-            self.now_ns = now_ns
+        self.now_ns = max(self.now_ns, now_ns)
         return out
 
     def step(self, n: int) -> list[Event]:

@@ -23,13 +23,19 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_left, insort
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Iterator, Union
 
 from feeds.sim.accounts import Account, Accounts
 from feeds.sim.venue_rules import (
-    CancelCause, Filter, PostOnlyMode, StpMode, VenueReply, VenueRules, check_filters,
+    CancelCause,
+    Filter,
+    PostOnlyMode,
+    StpMode,
+    VenueReply,
+    VenueRules,
+    check_filters,
     check_wire,
 )
 from pipeline.model import Instrument, OrderStatus, OrderType, RejectReason, Side, TimeInForce
@@ -142,7 +148,7 @@ class Expired(OrderDone):
     """Reported instead of `Canceled` for the causes in `VenueRules.expire_causes`."""
 
 
-Event = Union[Accepted, Rejected, Trade, Fill, Canceled, Expired]
+Event = Accepted | Rejected | Trade | Fill | Canceled | Expired
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +176,28 @@ class OrderView:
 
 # -- internals --------------------------------------------------------------------------------
 class _Order:
-    __slots__ = ("order_id", "client_id", "account", "acct", "side", "sign", "type", "tif",
-                 "price", "lots", "leaves", "filled", "live", "status", "locked", "cum_units",
-                 "cum_fee", "quote_qty", "created_ns", "updated_ns")
+    __slots__ = (
+        "account",
+        "acct",
+        "client_id",
+        "created_ns",
+        "cum_fee",
+        "cum_units",
+        "filled",
+        "leaves",
+        "live",
+        "locked",
+        "lots",
+        "order_id",
+        "price",
+        "quote_qty",
+        "side",
+        "sign",
+        "status",
+        "tif",
+        "type",
+        "updated_ns",
+    )
 
     def __init__(self, order_id: int, o: SimOrder, acct: Account, lots: int,
                  locked: Decimal, now_ns: int) -> None:
@@ -199,7 +224,7 @@ class _Order:
 
 
 class _Level:
-    __slots__ = ("orders", "total", "dead")
+    __slots__ = ("dead", "orders", "total")
 
     def __init__(self) -> None:
         self.orders: deque[_Order] = deque()
@@ -210,7 +235,7 @@ class _Level:
 class _BookSide:
     """One side: price -> level, and keys (sign * price) ascending, best last."""
 
-    __slots__ = ("side", "sign", "levels", "keys", "changed")
+    __slots__ = ("changed", "keys", "levels", "side", "sign")
 
     def __init__(self, side: Side) -> None:
         self.side = side
@@ -533,7 +558,7 @@ class MatchingEngine:
                         stopped = True
                         break
                     continue
-                qty = m.leaves if m.leaves < t.leaves else t.leaves
+                qty = min(t.leaves, m.leaves)
                 self._trade(t, m, price, qty, now_ns, ev)
                 lvl.total -= qty
                 if m.leaves == 0:

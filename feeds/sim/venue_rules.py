@@ -24,11 +24,12 @@ Choices where the reference is silent or ambiguous (all overridable with
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 from pipeline.model import Instrument, RejectReason
 

@@ -2,8 +2,8 @@
 accounts, and an engine factory."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal as D
-from typing import Callable
 
 import pytest
 
@@ -12,13 +12,13 @@ from feeds.sim.matching import MatchingEngine
 from feeds.sim.venue_rules import RULES, VenueRules
 from pipeline.model import Instrument
 
-FUNDS = {"USDT": D("1000000"), "BTC": D("10")}
+FUNDS = {"USDT": D(1000000), "BTC": D(10)}
 
 
 def btc_usdt(venue: str = "binance") -> Instrument:
     return Instrument(venue, "BTC/USDT", "BTCUSDT", "BTC", "USDT", tick_size=D("0.01"),
-                      lot_size=D("0.0001"), min_qty=D("0.0001"), min_notional=D("5"),
-                      max_qty=D("100"))
+                      lot_size=D("0.0001"), min_qty=D("0.0001"), min_notional=D(5),
+                      max_qty=D(100))
 
 
 def make_engine(venue: str = "binance", rules: VenueRules | None = None,

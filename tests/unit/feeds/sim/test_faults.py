@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from feeds.sim.faults import (
-    MS, SCENARIOS, SEC, Chance, Drop, FaultPlan, ForcedReject, Gap, Latency, Restart, Stale,
+    MS,
+    SCENARIOS,
+    SEC,
+    Chance,
+    Drop,
+    FaultPlan,
+    ForcedReject,
+    Gap,
+    Latency,
+    Restart,
+    Stale,
     VenueFaults,
 )
 from pipeline.model import VENUES, RejectReason

@@ -16,16 +16,16 @@ SEC = 1_000_000_000
 def instruments(venue: str = "binance") -> list[Instrument]:
     return [
         Instrument(venue, "BTC/USDT", "BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"),
-                   min_notional=D("5")),
+                   min_notional=D(5)),
         Instrument(venue, "ETH/USDT", "ETHUSDT", "ETH", "USDT", D("0.01"), D("0.0001"),
-                   min_notional=D("5")),
+                   min_notional=D(5)),
         Instrument(venue, "SOL/USDT", "SOLUSDT", "SOL", "USDT", D("0.001"), D("0.01"),
-                   min_qty=D("0.01"), min_notional=D("1")),
+                   min_qty=D("0.01"), min_notional=D(1)),
     ]
 
 
-PARAMS = {"BTC/USDT": SymbolParams(D("60000")), "ETH/USDT": SymbolParams(D("3000")),
-          "SOL/USDT": SymbolParams(D("150"), vol_bps=3.0, jump_rate_hz=0.2)}
+PARAMS = {"BTC/USDT": SymbolParams(D(60000)), "ETH/USDT": SymbolParams(D(3000)),
+          "SOL/USDT": SymbolParams(D(150), vol_bps=3.0, jump_rate_hz=0.2)}
 
 
 def make(seed: int = 7, rate_hz: float = 40.0, accounts: Accounts | None = None
@@ -108,10 +108,10 @@ def test_step_processes_exactly_n_arrivals_in_time_order() -> None:
 
 def test_our_resting_order_is_filled_by_background_flow() -> None:
     acc = Accounts()
-    acc.open("mm", {"USDT": D("100000"), "BTC": D("1")})
+    acc.open("mm", {"USDT": D(100000), "BTC": D(1)})
     sim = MarketSimulator(instruments("okx"), OKX, acc, PARAMS, seed=5, rate_hz=50.0)
     eng = sim.engine("BTC/USDT")
-    (bid, _), (ask, _) = eng.best()  # type: ignore[misc]
+    (bid, _), _ = eng.best()  # type: ignore[misc]
     assert not eng.submit(SimOrder("mm", "q1", Side.BUY, bid + 1, 20), 0)[1:]
     fills: list[Fill] = []
     t = 0
@@ -119,6 +119,6 @@ def test_our_resting_order_is_filled_by_background_flow() -> None:
         t += SEC
         fills += [e for e in sim.advance_to(t) if isinstance(e, Fill)]
     assert fills and all(f.account == "mm" and f.is_maker for f in fills)
-    assert acc.balance("mm", "BTC").available > D("1")
+    assert acc.balance("mm", "BTC").available > D(1)
     # background's own acks and fills never surface
     assert all(getattr(e, "account", "mm") != BACKGROUND for e in sim.advance_to(t + SEC))

@@ -8,7 +8,14 @@ import pytest
 
 from feeds.sim.accounts import Accounts
 from feeds.sim.matching import (
-    Accepted, Canceled, Expired, Fill, MatchingEngine, Rejected, SimOrder, Trade,
+    Accepted,
+    Canceled,
+    Expired,
+    Fill,
+    MatchingEngine,
+    Rejected,
+    SimOrder,
+    Trade,
 )
 from feeds.sim.venue_rules import BINANCE, GATE, OKX, StpMode
 from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
@@ -121,12 +128,12 @@ def test_market_buy_by_quote_amount_spends_at_most_the_budget() -> None:
     e.submit(lim("a", "a1", SELL, PX, 3), 1)      # 3 lots * 5 USDT = 15 USDT
     e.submit(lim("a", "a2", SELL, PX * 2, 10), 2)  # 10 USDT a lot
     before = e.accounts.balance("b", "USDT").available
-    ev = e.submit(mkt("b", "q1", BUY, quote=D("36")), 3)
+    ev = e.submit(mkt("b", "q1", BUY, quote=D(36)), 3)
     assert [(t.price_ticks, t.lots) for t in of(ev, Trade)] == [(PX, 3), (PX * 2, 2)]
     acc = of(ev, Accepted)[0]
-    assert acc.lots == 5 and acc.quote_qty == D("36")
+    assert acc.lots == 5 and acc.quote_qty == D(36)
     after = e.accounts.balance("b", "USDT")
-    assert before - after.available == D("35") and after.locked == 0
+    assert before - after.available == D(35) and after.locked == 0
 
 
 def test_market_order_on_empty_book_ends_unfilled() -> None:
@@ -138,15 +145,15 @@ def test_market_order_on_empty_book_ends_unfilled() -> None:
 
 def test_market_buy_larger_than_balance_is_rejected() -> None:
     acc = Accounts()
-    acc.open("a", {"BTC": D("10")})
-    acc.open("poor", {"USDT": D("100")})
+    acc.open("a", {"BTC": D(10)})
+    acc.open("poor", {"USDT": D(100)})
     e = make_engine(accounts=acc)
     e.submit(lim("a", "a1", SELL, PX, 100), 1)    # 100 lots = 500 USDT
     ev = e.submit(mkt("poor", "m", BUY, 100), 2)
     assert isinstance(ev[0], Rejected) and ev[0].reason is RejectReason.INSUFFICIENT_BALANCE
     ev = e.submit(mkt("poor", "m2", BUY, 20), 3)
     assert sum(t.lots for t in of(ev, Trade)) == 20
-    assert acc.balance("poor", "USDT") .available == D("0")
+    assert acc.balance("poor", "USDT") .available == D(0)
 
 
 # -- post-only per venue ---------------------------------------------------------------------------
@@ -245,7 +252,7 @@ def test_lazy_cancels_keep_queue_priority_and_totals() -> None:
     e = make_engine()
     for i in range(40):
         e.submit(lim("a", f"a{i}", SELL, PX, 1), i)
-    for i in range(0, 39):
+    for i in range(39):
         e.cancel("a", f"a{i}", 100 + i)
     e.submit(lim("b", "late", SELL, PX, 1), 200)
     assert e.best()[1] == (PX, 2)
@@ -256,17 +263,17 @@ def test_lazy_cancels_keep_queue_priority_and_totals() -> None:
 # -- filters --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("venue,price,qty,code", [
     ("binance", D("50000.005"), D("0.001"), "-1013"),
-    ("binance", D("50000"), D("0.00015"), "-1013"),
-    ("binance", D("50000"), D("0.00001"), "-1013"),
+    ("binance", D(50000), D("0.00015"), "-1013"),
+    ("binance", D(50000), D("0.00001"), "-1013"),
     ("okx", D("50000.005"), D("0.001"), "51000"),
-    ("okx", D("50000"), D("0.00015"), "51121"),
-    ("okx", D("40000"), D("0.0001"), "51020"),     # 4 USDT < 5 min notional
-    ("okx", D("50000"), D("101"), "51000"),
+    ("okx", D(50000), D("0.00015"), "51121"),
+    ("okx", D(40000), D("0.0001"), "51020"),     # 4 USDT < 5 min notional
+    ("okx", D(50000), D(101), "51000"),
     ("gate", D("50000.005"), D("0.001"), "INVALID_PRECISION"),
-    ("gate", D("50000"), D("0.00015"), "INVALID_PRECISION"),
-    ("gate", D("40000"), D("0.0001"), "AMOUNT_TOO_LITTLE"),
-    ("gate", D("50000"), D("101"), "AMOUNT_TOO_MUCH"),
-    ("gate", D("-1"), D("1"), "INVALID_PARAM_VALUE"),
+    ("gate", D(50000), D("0.00015"), "INVALID_PRECISION"),
+    ("gate", D(40000), D("0.0001"), "AMOUNT_TOO_LITTLE"),
+    ("gate", D(50000), D(101), "AMOUNT_TOO_MUCH"),
+    ("gate", D(-1), D(1), "INVALID_PARAM_VALUE"),
 ])
 def test_filter_failures_map_to_each_venues_code(venue: str, price: D, qty: D,
                                                  code: str) -> None:
@@ -280,8 +287,8 @@ def test_filter_failures_map_to_each_venues_code(venue: str, price: D, qty: D,
 def test_binance_filter_messages_name_the_filter() -> None:
     e = make_engine("binance")
     msgs = [e.submit_wire("a", "f", BUY, OrderType.LIMIT, TimeInForce.GTC, p, q, 1)[0]
-            .message for p, q in ((D("1.001"), D("1")), (D("50000"), D("0.00015")),
-                                  (D("40000"), D("0.0001")))]
+            .message for p, q in ((D("1.001"), D(1)), (D(50000), D("0.00015")),
+                                  (D(40000), D("0.0001")))]
     assert msgs == ["Filter failure: PRICE_FILTER", "Filter failure: LOT_SIZE",
                     "Filter failure: NOTIONAL"]
 
@@ -307,25 +314,25 @@ def test_balances_lock_unlock_and_fees_exact() -> None:
     acc = e.accounts
     e.submit(lim("a", "bid", BUY, PX, 2000), 1)               # 0.2 BTC at 50000
     assert acc.balance("a", "USDT") == type(acc.balance("a", "USDT"))(
-        D("1000000") - D("10000"), D("10000"))
+        D(1000000) - D(10000), D(10000))
     ev = e.submit(lim("b", "ask", SELL, PX - 100, 500), 2)   # taker sells 0.05 BTC at 50000
     fills = {f.account: f for f in of(ev, Fill)}
     assert fills["a"].fee == D("0.05") * D("0.0008") and fills["a"].fee_asset == "BTC"
-    assert fills["b"].fee == D("2500") * D("0.001") and fills["b"].fee_asset == "USDT"
+    assert fills["b"].fee == D(2500) * D("0.001") and fills["b"].fee_asset == "USDT"
     a_usdt, a_btc = acc.balance("a", "USDT"), acc.balance("a", "BTC")
-    assert (a_usdt.available, a_usdt.locked) == (D("990000"), D("7500"))
+    assert (a_usdt.available, a_usdt.locked) == (D(990000), D(7500))
     assert a_btc.available == D("10.05") - D("0.00004")
     b_usdt, b_btc = acc.balance("b", "USDT"), acc.balance("b", "BTC")
-    assert b_usdt.available == D("1000000") + D("2500") - D("2.5")
+    assert b_usdt.available == D(1000000) + D(2500) - D("2.5")
     assert (b_btc.available, b_btc.locked) == (D("9.95"), 0)
     e.cancel("a", "bid", 3)
-    assert acc.balance("a", "USDT") .available == D("1000000") - D("2500")
+    assert acc.balance("a", "USDT") .available == D(1000000) - D(2500)
     assert acc.fees == {"BTC": D("0.00004"), "USDT": D("2.5")}
     for asset in ("BTC", "USDT"):
         assert acc.total(asset) == 3 * FUNDS_OF[asset]
 
 
-FUNDS_OF = {"BTC": D("10"), "USDT": D("1000000")}
+FUNDS_OF = {"BTC": D(10), "USDT": D(1000000)}
 
 
 def test_buyer_taking_below_its_limit_gets_the_difference_back() -> None:
@@ -333,7 +340,7 @@ def test_buyer_taking_below_its_limit_gets_the_difference_back() -> None:
     e.submit(lim("a", "ask", SELL, PX, 100), 1)
     e.submit(lim("b", "bid", BUY, PX + 1000, 100), 2)  # limit 50010, pays 50000
     usdt = e.accounts.balance("b", "USDT")
-    assert usdt.locked == 0 and usdt.available == D("1000000") - D("500")
+    assert usdt.locked == 0 and usdt.available == D(1000000) - D(500)
 
 
 def test_partially_taking_buyer_rests_with_lock_at_its_own_limit() -> None:
@@ -342,7 +349,7 @@ def test_partially_taking_buyer_rests_with_lock_at_its_own_limit() -> None:
     e.submit(lim("b", "bid", BUY, PX + 1000, 300), 2)  # takes 100 at 50000, rests 200 at 50010
     usdt = e.accounts.balance("b", "USDT")
     assert usdt.locked == D("1000.2")                  # 0.02 BTC * 50010
-    assert usdt.available == D("1000000") - D("500") - D("1000.2")
+    assert usdt.available == D(1000000) - D(500) - D("1000.2")
 
 
 def test_insufficient_balance_rejects_with_venue_code() -> None:
@@ -361,9 +368,9 @@ def test_negative_maker_fee_is_a_rebate() -> None:
     e = make_engine("binance", rules=replace(BINANCE, maker_fee=D("-0.0001")))
     e.submit(lim("a", "ask", SELL, PX, 10000), 1)          # 1 BTC
     ev = e.submit(lim("b", "bid", BUY, PX, 10000), 2)
-    maker = [f for f in of(ev, Fill) if f.is_maker][0]
-    assert maker.fee == D("-5") and e.accounts.balance("a", "USDT").available == D("1050005")
-    assert e.accounts.total("USDT") == 3 * D("1000000")
+    maker = next(f for f in of(ev, Fill) if f.is_maker)
+    assert maker.fee == D(-5) and e.accounts.balance("a", "USDT").available == D(1050005)
+    assert e.accounts.total("USDT") == 3 * D(1000000)
 
 
 # -- self-trade prevention --------------------------------------------------------------------------
@@ -459,5 +466,5 @@ def test_open_orders_and_history_views() -> None:
     assert [o.client_id for o in e.open_orders("a")] == ["a2"]
     done = e.get("a", "a1")
     assert done is not None and done.status is OrderStatus.FILLED
-    assert done.cum_quote == D("50") and done.cum_fee == D("0.001") * D("0.0008")
+    assert done.cum_quote == D(50) and done.cum_fee == D("0.001") * D("0.0008")
     assert e.get("b", "a1") is None and e.get("a", 12345) is None

@@ -15,7 +15,7 @@ from pipeline.model import OrderType, Side, TimeInForce
 from tests.unit.feeds.sim.conftest import btc_usdt
 
 ACCOUNTS = ("a", "b", "c")
-START = {"USDT": D("300"), "BTC": D("0.006")}   # small: insufficient-balance rejects happen
+START = {"USDT": D(300), "BTC": D("0.006")}   # small: insufficient-balance rejects happen
 MID = 5_000_000
 
 limit_op = st.tuples(
