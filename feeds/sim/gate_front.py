@@ -290,8 +290,9 @@ class GateFront:
         if not isinstance(d, dict):
             return gm.encode_subscribe_error("", "", WS_ERR_INVALID_BODY,
                                              "Invalid request body", now)
-        channel = d.get("channel") if isinstance(d.get("channel"), str) else ""
-        event = d.get("event") if isinstance(d.get("event"), str) else ""
+        ch, ev = d.get("channel"), d.get("event")
+        channel = ch if isinstance(ch, str) else ""
+        event = ev if isinstance(ev, str) else ""
         if event == "api":
             p = d.get("payload")
             rid = p.get("req_id") if isinstance(p, dict) else None

@@ -95,9 +95,9 @@ class GateOrderDesk:
         pair = inst.venue_symbol
         key = (inst.symbol, getattr(ev, "order_id", None) or 0)
         if isinstance(ev, Accepted):
-            o = self._new_order(account, inst, ev)
-            self.open[key] = o
-            return [PrivatePush(account, "spot.orders", pair, _copy(o), "put")]
+            new = self._new_order(account, inst, ev)
+            self.open[key] = new
+            return [PrivatePush(account, "spot.orders", pair, _copy(new), "put")]
         if isinstance(ev, Fill):
             o = self.open.get(key)
             if o is None:
@@ -127,12 +127,12 @@ class GateOrderDesk:
             return [PrivatePush(account, "spot.orders", pair, _copy(o), event),
                     PrivatePush(account, "spot.usertrades", pair, fill=fill)]
         if isinstance(ev, (Canceled, Expired)):
-            o = self.open.get(key)
-            if o is None:
+            ended = self.open.get(key)
+            if ended is None:
                 return []
-            o.status, o.finish_as, o.update_ns = "cancelled", ev.venue_code, ev.ts_ns
+            ended.status, ended.finish_as, ended.update_ns = "cancelled", ev.venue_code, ev.ts_ns
             self._retire(key)
-            return [PrivatePush(account, "spot.orders", pair, _copy(o), "finish")]
+            return [PrivatePush(account, "spot.orders", pair, _copy(ended), "finish")]
         return []  # Rejected: the order never existed
 
     def _new_order(self, account: str, inst: Instrument, ev: Accepted) -> VenueOrder:

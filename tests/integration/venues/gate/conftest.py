@@ -81,7 +81,7 @@ async def until(pred: Callable[[], bool], timeout: float = 5.0, what: str = "con
                 return
             try:
                 await asyncio.wait_for(event.wait(), timeout=min(left, 0.5))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         else:
             await asyncio.sleep(0.01)

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Self
 
 import ccxt
 import pytest
@@ -52,7 +53,7 @@ class ThreadedSim:
             return fn(*args)
         return asyncio.run_coroutine_threadsafe(go(), self.loop).result(5)
 
-    def __enter__(self) -> ThreadedSim:
+    def __enter__(self) -> Self:
         self.thread.start()
         assert self.started.wait(5)
         return self

@@ -132,7 +132,7 @@ def best(sim: GateSim) -> tuple[int, int]:
 
 
 async def test_place_ack_partial_fill_then_fill(gate_sim, gw):
-    bid, ask = best(gate_sim)
+    bid, _ask = best(gate_sim)
     px = bid + 1  # inside the spread: resting, first in line
     usdt0 = gate_sim.venue.accounts[KEY].balance("USDT").total
     btc0 = gate_sim.venue.accounts[KEY].balance("BTC").total
@@ -154,7 +154,7 @@ async def test_place_ack_partial_fill_then_fill(gate_sim, gw):
     await gw.wait(lambda: any(r.status is OrderStatus.FILLED for r in gw.of("buy1")), "filled")
     trades = gw.of("buy1", ExecType.TRADE)
     assert [t.last_lots for t in trades] == [1500, 500]
-    done = [r for r in gw.of("buy1") if r.status is OrderStatus.FILLED][0]
+    done = next(r for r in gw.of("buy1") if r.status is OrderStatus.FILLED)
     assert done.filled_lots == 2000 and done.venue_order_id == new.venue_order_id
     # exact money: 0.002 BTC bought at px, 0.2 % fee in BTC
     price = gate_sim.venue.engines[BTC].instrument.ticks_to_price(px)
@@ -188,7 +188,7 @@ async def test_post_only_that_would_cross_is_refused(gate_sim, gw):
     _, ask = best(gate_sim)
     gw.place("po1", Side.BUY, ask, 1000, TimeInForce.POST_ONLY)
     await gw.wait(lambda: any(r.status.is_terminal for r in gw.of("po1")), "post-only end")
-    end = [r for r in gw.of("po1") if r.status.is_terminal][0]
+    end = next(r for r in gw.of("po1") if r.status.is_terminal)
     assert end.reason is RejectReason.POST_ONLY_WOULD_CROSS
     assert end.status in (OrderStatus.EXPIRED, OrderStatus.REJECTED)
     assert not gw.of("po1", ExecType.TRADE)
