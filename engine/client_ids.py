@@ -6,8 +6,10 @@ restarted engine that started its counter at 0 again could collide with a report
 order of the previous run. The id therefore carries a restart-safe prefix: the engine's
 start time in milliseconds, base36, fixed width, then a per-run counter.
 
-    h<start_ms base36, 9 chars><len(tag)><tag><counter hex>    e.g. h0mgj6k3cw01a
-    Gate adds its mandatory `t-` prefix:                     t-h0mgj6k3cw01a
+    <venue letter><start_ms base36, 9 chars><len(tag)><tag><counter hex>
+    binance b0mgj6k3cw01a   okx o0mgj6k3cw01a   gate (adds its mandatory `t-`) t-g0mgj6k3cw01a
+
+The venue letter keeps ids unique across venues too: the OMS keys every order by id alone.
 
 The body uses only [0-9a-z], the intersection of every venue's alphabet:
   * Binance `newClientOrderId`: ^[A-Za-z0-9-_]{1,36}$            (EXCHANGES.md 1.6.1)
@@ -24,7 +26,7 @@ import re
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 TIME_WIDTH = 9                      # 36**9 ms ~ year 5138
-MARKER = "h"                        # marks ids this engine generated
+MARKERS = {"binance": "b", "okx": "o", "gate": "g"}   # first body char: which venue
 MAX_BODY = 28                       # Gate: 28 bytes after `t-`; OKX 32 and Binance 36 are looser
 MAX_TAG = 4
 
@@ -33,9 +35,9 @@ _VALID = {
     "okx": re.compile(r"[A-Za-z0-9]{1,32}"),
     "gate": re.compile(r"t-[A-Za-z0-9_.-]{1,28}"),
 }
-_TAG_RE = re.compile(r"[0-9a-z]{0,%d}" % MAX_TAG)
-_OURS_RE = re.compile(r"(?:t-)?%s([0-9a-z]{%d})([0-%d])([0-9a-z]*)([0-9a-f]+)"
-                      % (MARKER, TIME_WIDTH, MAX_TAG))
+_TAG_RE = re.compile(rf"[0-9a-z]{{0,{MAX_TAG}}}")
+_OURS_RE = re.compile(rf"(?:t-)?([bog])([0-9a-z]{{{TIME_WIDTH}}})([0-{MAX_TAG}])([0-9a-z]*)")
+_VENUE_OF = {m: v for v, m in MARKERS.items()}
 
 
 def to_base36(n: int, width: int) -> str:
@@ -62,27 +64,30 @@ def is_valid(venue: str, client_id: str) -> bool:
     return rx.fullmatch(client_id) is not None
 
 
-def parse(client_id: str) -> tuple[str, int, int] | None:
-    """(tag, start_ms, sequence) of an id made by a `ClientIdFactory`, else None.
+def parse(client_id: str) -> tuple[str, str, int, int] | None:
+    """(venue, tag, start_ms, sequence) of an id made by a `ClientIdFactory`, else None.
 
     The engine uses it to recognise its own orders from an earlier run (orphans to cancel)
     among a venue's open orders."""
     m = _OURS_RE.fullmatch(client_id)
     if m is None:
         return None
-    n = int(m.group(2))
-    rest = m.group(3) + m.group(4)
+    venue = _VENUE_OF[m.group(1)]
+    if client_id.startswith("t-") != (venue == "gate"):
+        return None
+    n = int(m.group(3))
+    rest = m.group(4)
     tag, counter = rest[:n], rest[n:]
     if len(tag) != n or not counter or any(ch not in "0123456789abcdef" for ch in counter):
         return None
-    return tag, int(m.group(1), 36), int(counter, 16)
+    return venue, tag, int(m.group(2), 36), int(counter, 16)
 
 
 class ClientIdFactory:
     """Ids for one venue. `start_ms` is the engine's start time (wall clock, read by the
     caller); `tag` (<= 4 chars of [0-9a-z]) tells several engines on one account apart."""
 
-    __slots__ = ("venue", "start_ms", "tag", "prefix", "_seq", "_max_seq")
+    __slots__ = ("_max_seq", "_seq", "prefix", "start_ms", "tag", "venue")
 
     def __init__(self, venue: str, start_ms: int, tag: str = "") -> None:
         if venue not in _VALID:
@@ -92,7 +97,7 @@ class ClientIdFactory:
         self.venue = venue
         self.start_ms = start_ms
         self.tag = tag
-        body = f"{MARKER}{to_base36(start_ms, TIME_WIDTH)}{len(tag)}{tag}"
+        body = f"{MARKERS[venue]}{to_base36(start_ms, TIME_WIDTH)}{len(tag)}{tag}"
         self.prefix = ("t-" + body) if venue == "gate" else body
         self._seq = 0
         self._max_seq = 16 ** (MAX_BODY - len(body)) - 1

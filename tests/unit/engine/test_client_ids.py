@@ -21,7 +21,7 @@ def test_every_id_is_valid_for_its_venue(venue: str, start: int, tag: str, seq: 
     f._seq = seq - 1  # jump the counter anywhere in its range
     cid = f.next_id()
     assert is_valid(venue, cid)
-    assert parse(cid) == (tag, start, seq)
+    assert parse(cid) == (venue, tag, start, seq)
 
 
 def test_the_largest_counter_still_fits_every_venue() -> None:
@@ -39,6 +39,11 @@ def test_ids_are_alphanumeric_so_one_format_serves_every_venue() -> None:
     ids = [f.next_id() for _ in range(1000)]
     assert all(i.isalnum() and len(i) <= 32 for i in ids)
     assert all(is_valid("binance", i) for i in ids)
+
+
+def test_ids_differ_across_venues_for_the_same_run() -> None:
+    ids = {ClientIdFactory(v, START).next_id().removeprefix("t-") for v in VENUES}
+    assert len(ids) == len(VENUES)
 
 
 def test_gate_ids_carry_the_t_prefix() -> None:
@@ -92,6 +97,8 @@ def test_unknown_venue_and_bad_tag_are_refused() -> None:
 def test_parse_rejects_foreign_ids() -> None:
     assert parse("web_1234") is None
     assert parse("apiv4") is None
+    gate_id = ClientIdFactory("gate", START).next_id()
+    assert parse(gate_id.removeprefix("t-")) is None  # a gate id always has its `t-`
 
 
 def test_base36_is_fixed_width_and_bounded() -> None:

@@ -1,0 +1,540 @@
+"""Order management: every order's state, driven by a transition table and exec reports.
+
+Called by the engine loop (engine/main.py) on the order path: `create` after the strategy
+decides (the returned `NewOrder` goes to RMS and then to the gateway queue), `request_cancel`
+/ `request_cancel_all` for pulls and the kill switch, `on_report` for every `ExecReport` the
+gateways send back, and `in_flight_timeouts` on a timer so orders whose ack or cancel never
+came are *queried* at the venue instead of guessed.
+
+Rules the table and `on_report` encode:
+  * Venues report out of order across channels (WS API response vs user stream): a fill may
+    arrive before the ack, after our cancel request, or after the cancel confirmation. Money
+    that moved at the venue is always applied (a trade id seen for the first time is a
+    `FillApplied`), whatever the state; the state only follows the table.
+  * Duplicates (same venue/symbol/trade id/client id) are ignored and counted.
+  * An illegal transition is counted and returned as `IllegalTransition`, never raised: one
+    odd report must not take the engine down; the state stays where it was.
+  * Reports for orders we do not know (an earlier run, or purged) come back as
+    `UnknownOrder` so the engine can cancel orphans; their fills are still `FillApplied`.
+  * A reconciliation `STATUS` report sets the venue's state; a cumulative fill larger than
+    ours means trades we have not seen: `FillGap` tells the engine to fetch them (fills are
+    never invented from a status answer, which carries no trade price or fee).
+Invariant after every transition: a working order is NEW with nothing filled and
+PARTIALLY_FILLED once anything filled.
+
+Hot path: plain slotted classes, dict lookups, no Decimal on ack/fill bookkeeping.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+
+from engine.client_ids import ClientIdFactory
+from pipeline.messages import CancelAll, CancelOrder, ExecReport, ExecType, NewOrder
+from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
+
+S = OrderStatus
+
+
+class OrderEvent(IntEnum):
+    ACK = 1
+    PARTIAL_FILL = 2
+    FILL = 3
+    CANCEL_REQUEST = 4
+    CANCELED = 5
+    CANCEL_REJECT = 6
+    REJECTED = 7
+    EXPIRED = 8
+
+
+E = OrderEvent
+
+# (state, event) -> next state. Anything absent is illegal: counted, state unchanged.
+TABLE: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
+    # awaiting the venue's ack
+    (S.PENDING_NEW, E.ACK): S.NEW,
+    (S.PENDING_NEW, E.PARTIAL_FILL): S.PARTIALLY_FILLED,   # fill before ack
+    (S.PENDING_NEW, E.FILL): S.FILLED,
+    (S.PENDING_NEW, E.CANCEL_REQUEST): S.PENDING_CANCEL,
+    (S.PENDING_NEW, E.CANCELED): S.CANCELED,               # e.g. OKX post-only cancelled
+    (S.PENDING_NEW, E.REJECTED): S.REJECTED,
+    (S.PENDING_NEW, E.EXPIRED): S.EXPIRED,
+    # resting
+    (S.NEW, E.ACK): S.NEW,                                 # duplicate ack
+    (S.NEW, E.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.NEW, E.FILL): S.FILLED,
+    (S.NEW, E.CANCEL_REQUEST): S.PENDING_CANCEL,
+    (S.NEW, E.CANCELED): S.CANCELED,                       # venue-side cancel (dead-man, STP)
+    (S.NEW, E.EXPIRED): S.EXPIRED,
+    (S.NEW, E.CANCEL_REJECT): S.NEW,                       # repeated reject of a retried cancel
+    (S.PARTIALLY_FILLED, E.ACK): S.PARTIALLY_FILLED,       # ack after an early fill
+    (S.PARTIALLY_FILLED, E.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, E.FILL): S.FILLED,
+    (S.PARTIALLY_FILLED, E.CANCEL_REQUEST): S.PENDING_CANCEL,
+    (S.PARTIALLY_FILLED, E.CANCELED): S.CANCELED,
+    (S.PARTIALLY_FILLED, E.EXPIRED): S.EXPIRED,
+    (S.PARTIALLY_FILLED, E.CANCEL_REJECT): S.PARTIALLY_FILLED,
+    # cancel in flight: fills still land, a reject puts it back to work
+    (S.PENDING_CANCEL, E.ACK): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.PARTIAL_FILL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.FILL): S.FILLED,
+    (S.PENDING_CANCEL, E.CANCEL_REQUEST): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.CANCELED): S.CANCELED,
+    (S.PENDING_CANCEL, E.CANCEL_REJECT): S.NEW,            # -> PARTIALLY_FILLED if filled
+    (S.PENDING_CANCEL, E.REJECTED): S.REJECTED,            # the new order itself was refused
+    (S.PENDING_CANCEL, E.EXPIRED): S.EXPIRED,
+    # terminal: late reports that are consistent with the end state
+    (S.FILLED, E.ACK): S.FILLED,
+    (S.FILLED, E.FILL): S.FILLED,
+    (S.FILLED, E.CANCEL_REJECT): S.FILLED,                 # cancel raced the last fill
+    (S.CANCELED, E.CANCELED): S.CANCELED,
+    (S.CANCELED, E.CANCEL_REJECT): S.CANCELED,
+    (S.CANCELED, E.PARTIAL_FILL): S.CANCELED,              # fill reported after the cancel
+    (S.EXPIRED, E.EXPIRED): S.EXPIRED,
+    (S.EXPIRED, E.PARTIAL_FILL): S.EXPIRED,                # IOC remainder expired first
+    (S.EXPIRED, E.CANCEL_REJECT): S.EXPIRED,               # cancel raced the expiry
+    (S.REJECTED, E.REJECTED): S.REJECTED,
+    (S.REJECTED, E.CANCEL_REJECT): S.REJECTED,             # cancel of a refused order
+}
+
+_OPEN = frozenset((S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.PENDING_CANCEL))
+_TERMINAL = frozenset((S.FILLED, S.CANCELED, S.REJECTED, S.EXPIRED))
+_PENDING = (S.PENDING_NEW, S.PENDING_CANCEL)
+
+# What a STATUS answer means as an event (the venue's word on the order's state).
+_STATUS_EVENT: dict[OrderStatus, OrderEvent] = {
+    S.NEW: E.ACK, S.PARTIALLY_FILLED: E.ACK, S.FILLED: E.FILL, S.CANCELED: E.CANCELED,
+    S.REJECTED: E.REJECTED, S.EXPIRED: E.EXPIRED,
+}
+_EXEC_EVENT: dict[ExecType, OrderEvent] = {
+    ExecType.NEW: E.ACK, ExecType.CANCELED: E.CANCELED, ExecType.REJECTED: E.REJECTED,
+    ExecType.EXPIRED: E.EXPIRED, ExecType.CANCEL_REJECTED: E.CANCEL_REJECT,
+}
+# A cancel refused for one of these leaves the outcome unknown (the venue no longer has the
+# order open: filled or cancelled?) -> stay PENDING_CANCEL and query.
+_CANCEL_REJECT_UNKNOWN = frozenset((RejectReason.UNKNOWN_ORDER, RejectReason.TIMEOUT_UNKNOWN))
+
+
+class Order:
+    """One order's mutable state. `filled_notional` is sum(price_ticks * lots) over fills, so
+    the average fill price is exactly filled_notional / filled_lots ticks."""
+
+    __slots__ = (
+        "client_id",
+        "filled_lots",
+        "filled_notional",
+        "lots",
+        "order_type",
+        "price_ticks",
+        "queries",
+        "reject_reason",
+        "side",
+        "status",
+        "symbol",
+        "tif",
+        "ts_acked",
+        "ts_cancel_requested",
+        "ts_created",
+        "ts_pending",
+        "ts_sent",
+        "ts_tick_recv",
+        "ts_updated",
+        "venue",
+        "venue_order_id",
+    )
+
+    def __init__(self, client_id: str, venue: str, symbol: str, side: Side, price_ticks: int,
+                 lots: int, tif: TimeInForce, order_type: OrderType, ts_created: int,
+                 ts_tick_recv: int) -> None:
+        self.client_id = client_id
+        self.venue_order_id = ""
+        self.venue = venue
+        self.symbol = symbol
+        self.side = side
+        self.price_ticks = price_ticks
+        self.lots = lots
+        self.filled_lots = 0
+        self.filled_notional = 0
+        self.status = S.PENDING_NEW
+        self.tif = tif
+        self.order_type = order_type
+        self.ts_created = ts_created
+        self.ts_sent = 0
+        self.ts_acked = 0
+        self.ts_tick_recv = ts_tick_recv
+        self.ts_updated = ts_created
+        self.ts_cancel_requested = 0
+        self.ts_pending = ts_created  # engine clock: start of the current wait for the venue
+        self.reject_reason = RejectReason.NONE
+        self.queries = 0
+
+    @property
+    def remaining_lots(self) -> int:
+        return max(0, self.lots - self.filled_lots)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in _OPEN
+
+    @property
+    def avg_price_ticks(self) -> Decimal:
+        """Exact average fill price in ticks (0 before any fill)."""
+        if not self.filled_lots:
+            return Decimal(0)
+        return Decimal(self.filled_notional) / Decimal(self.filled_lots)
+
+    def __repr__(self) -> str:
+        return (f"Order({self.client_id} {self.venue}:{self.symbol} {self.side.name} "
+                f"{self.filled_lots}/{self.lots}@{self.price_ticks} {self.status.name})")
+
+
+# -- events returned by on_report ------------------------------------------------------------
+@dataclass(slots=True)
+class OrderUpdated:
+    order: Order
+    old: OrderStatus
+    new: OrderStatus
+    report: ExecReport
+
+
+@dataclass(slots=True)
+class FillApplied:
+    """A trade seen for the first time: apply it to the portfolio. `order` is None when the
+    order is unknown to this OMS (its money still moved)."""
+
+    venue: str
+    symbol: str
+    client_id: str
+    side: Side
+    price_ticks: int
+    lots: int
+    fee: Decimal
+    fee_asset: str
+    trade_id: str
+    is_maker: bool
+    ts_event: int
+    ts_recv: int
+    order: Order | None
+
+
+@dataclass(slots=True)
+class UnknownOrder:
+    report: ExecReport
+
+
+@dataclass(slots=True)
+class IllegalTransition:
+    order: Order
+    state: OrderStatus
+    event: OrderEvent
+    report: ExecReport | None
+
+
+@dataclass(slots=True)
+class FillGap:
+    """The venue says more is filled than the trades we applied: fetch its trades."""
+
+    order: Order
+    missing_lots: int
+
+
+@dataclass(slots=True)
+class NeedsQuery:
+    """The order's outcome is unknown (cancel refused as unknown, timeout): query the venue."""
+
+    order: Order
+    reason: str
+
+
+OmsEvent = OrderUpdated | FillApplied | UnknownOrder | IllegalTransition | FillGap | NeedsQuery
+
+
+class OMS:
+    """All orders of this engine run. `id_factories` maps venue -> `ClientIdFactory`.
+
+    `retain_terminal` bounds memory: the oldest terminal orders beyond it are forgotten (late
+    reports for them then come back as `UnknownOrder`); `retain_trade_ids` bounds the
+    duplicate-fill memory the same way."""
+
+    def __init__(self, id_factories: dict[str, ClientIdFactory], retain_terminal: int = 100_000,
+                 retain_trade_ids: int = 1_000_000) -> None:
+        self.ids = id_factories
+        self.orders: dict[str, Order] = {}
+        # open orders per (venue, symbol): client_id -> Order (insertion = creation order)
+        self.open_by_vs: dict[tuple[str, str], dict[str, Order]] = {}
+        # remaining lots of open orders per (venue, symbol, side value) for worst-case risk
+        self.open_lots: dict[tuple[str, str, int], int] = {}
+        self.open_count: dict[str, int] = {}
+        self._terminal: deque[str] = deque()
+        self._retain_terminal = retain_terminal
+        self._trade_ids: set[tuple[str, str, str, str]] = set()
+        self._trade_fifo: deque[tuple[str, str, str, str]] = deque()
+        self._retain_trades = retain_trade_ids
+        self.counters: dict[str, int] = {
+            "created": 0, "reports": 0, "fills": 0, "duplicate_fills": 0, "unknown_reports": 0,
+            "unknown_fills": 0, "illegal_transitions": 0, "fill_before_ack": 0,
+            "fill_after_cancel_request": 0, "late_fills": 0, "overfills": 0, "fill_gaps": 0,
+            "cancel_requests": 0, "cancel_rejects": 0, "rejects": 0, "local_rejects": 0,
+            "timeouts": 0, "unknown_outcomes": 0, "status_reports": 0, "cancels_lost": 0,
+            "purged": 0,
+        }
+
+    # -- outgoing ------------------------------------------------------------------------------
+    def create(self, venue: str, symbol: str, side: Side, price_ticks: int, lots: int,
+               tif: TimeInForce, now_ns: int, ts_tick_recv: int = 0,
+               order_type: OrderType = OrderType.LIMIT) -> NewOrder:
+        """Register a new order (PENDING_NEW) and return the message for the gateway."""
+        cid = self.ids[venue].next_id()
+        o = Order(cid, venue, symbol, side, price_ticks, lots, tif, order_type, now_ns,
+                  ts_tick_recv)
+        self.orders[cid] = o
+        vs = (venue, symbol)
+        book = self.open_by_vs.get(vs)
+        if book is None:
+            book = self.open_by_vs[vs] = {}
+        book[cid] = o
+        k = (venue, symbol, side.value)
+        ol = self.open_lots
+        ol[k] = ol.get(k, 0) + lots
+        oc = self.open_count
+        oc[venue] = oc.get(venue, 0) + 1
+        self.counters["created"] += 1
+        return NewOrder(cid, venue, symbol, side, price_ticks, lots, order_type, tif,
+                        ts_tick_recv, now_ns)
+
+    def mark_sent(self, client_id: str, ts_sent: int) -> None:
+        o = self.orders.get(client_id)
+        if o is not None:
+            o.ts_sent = ts_sent
+
+    def reject_local(self, client_id: str, now_ns: int,
+                     reason: RejectReason = RejectReason.RISK) -> Order | None:
+        """An order created but never sent (RMS denial, queue full): REJECTED locally."""
+        o = self.orders.get(client_id)
+        if o is None or o.status is not S.PENDING_NEW:
+            return None
+        o.reject_reason = reason
+        self._transition(o, E.REJECTED, None, now_ns)
+        self.counters["local_rejects"] += 1
+        return o
+
+    def request_cancel(self, client_id: str, now_ns: int) -> CancelOrder | None:
+        """PENDING_CANCEL and the message to send; None if unknown or already terminal.
+        Asking again while a cancel is in flight re-sends it (venues treat it idempotently)."""
+        o = self.orders.get(client_id)
+        if o is None or o.status in _TERMINAL:
+            return None
+        self._request_cancel(o, now_ns)
+        return CancelOrder(client_id, o.venue, o.symbol, o.venue_order_id, now_ns)
+
+    def request_cancel_all(self, venue: str, now_ns: int, symbol: str = "",
+                           reason: str = "") -> CancelAll:
+        """Mark every open order on `venue` (one symbol, or all) PENDING_CANCEL and return the
+        venue-wide cancel for the gateway."""
+        for (v, s), book in self.open_by_vs.items():
+            if v == venue and (not symbol or s == symbol):
+                for o in list(book.values()):
+                    self._request_cancel(o, now_ns)
+        return CancelAll(venue, symbol, reason)
+
+    def _request_cancel(self, o: Order, now_ns: int) -> None:
+        self.counters["cancel_requests"] += 1
+        if o.status is not S.PENDING_CANCEL:
+            o.ts_cancel_requested = now_ns
+        o.ts_pending = now_ns
+        self._transition(o, E.CANCEL_REQUEST, None, now_ns)
+
+    # -- incoming ------------------------------------------------------------------------------
+    def on_report(self, r: ExecReport) -> list[OmsEvent]:
+        """Apply one execution report; return what happened, in order."""
+        c = self.counters
+        c["reports"] += 1
+        o = self.orders.get(r.client_id)
+        et = r.exec_type
+        if o is None:
+            c["unknown_reports"] += 1
+            out: list[OmsEvent] = [UnknownOrder(r)]
+            if et is ExecType.TRADE and r.last_lots > 0 and self._first_trade(r):
+                c["unknown_fills"] += 1
+                out.append(FillApplied(r.venue, r.symbol, r.client_id, r.side,
+                                       r.last_price_ticks, r.last_lots, r.fee, r.fee_asset,
+                                       r.trade_id, r.is_maker, r.ts_event, r.ts_recv, None))
+            return out
+        if r.venue_order_id and not o.venue_order_id:
+            o.venue_order_id = r.venue_order_id
+        if et is ExecType.TRADE:
+            return self._on_trade(o, r)
+        if et is ExecType.STATUS:
+            return self._on_status(o, r)
+        ev = _EXEC_EVENT[et]
+        if ev is E.ACK:
+            if not o.ts_acked:
+                o.ts_acked = r.ts_recv or r.ts_event
+            if r.ts_sent and not o.ts_sent:
+                o.ts_sent = r.ts_sent
+        elif ev is E.REJECTED:
+            o.reject_reason = r.reason
+            c["rejects"] += 1
+        elif ev is E.CANCEL_REJECT:
+            c["cancel_rejects"] += 1
+            if o.status is S.PENDING_CANCEL and r.reason in _CANCEL_REJECT_UNKNOWN:
+                # gone at the venue but we saw neither its last fill nor its cancel: ask
+                c["unknown_outcomes"] += 1
+                o.queries += 1
+                return [NeedsQuery(o, "cancel rejected: order unknown at venue")]
+        return self._transition(o, ev, r, r.ts_recv)
+
+    def _on_trade(self, o: Order, r: ExecReport) -> list[OmsEvent]:
+        c = self.counters
+        lots = r.last_lots
+        if lots <= 0:
+            return self._on_status(o, r)
+        if r.trade_id:
+            if not self._first_trade(r):
+                c["duplicate_fills"] += 1
+                return []
+        elif r.filled_lots and r.filled_lots <= o.filled_lots:
+            # no trade id on this venue path: the cumulative size is the dedupe key
+            c["duplicate_fills"] += 1
+            return []
+        st = o.status
+        if st is S.PENDING_NEW:
+            c["fill_before_ack"] += 1
+        elif st is S.PENDING_CANCEL:
+            c["fill_after_cancel_request"] += 1
+        elif st in _TERMINAL:
+            c["late_fills"] += 1
+        c["fills"] += 1
+        before = o.filled_lots
+        o.filled_lots = filled = before + lots
+        o.filled_notional += r.last_price_ticks * lots
+        if filled > o.lots:
+            c["overfills"] += 1
+        if st in _OPEN:  # a terminal order's lots already left the open book
+            rem = o.lots - before
+            if rem > 0:
+                self.open_lots[(o.venue, o.symbol, o.side.value)] -= min(rem, lots)
+        fill = FillApplied(o.venue, o.symbol, o.client_id, o.side, r.last_price_ticks, lots,
+                           r.fee, r.fee_asset, r.trade_id, r.is_maker, r.ts_event, r.ts_recv, o)
+        ev = E.FILL if (filled >= o.lots or r.status is S.FILLED) else E.PARTIAL_FILL
+        out = self._transition(o, ev, r, r.ts_recv)
+        out.insert(0, fill)
+        if r.status is S.FILLED and filled < o.lots:
+            c["fill_gaps"] += 1
+            out.append(FillGap(o, o.lots - filled))
+        return out
+
+    def _on_status(self, o: Order, r: ExecReport) -> list[OmsEvent]:
+        """The venue's answer to a query (or a fill-less trade report): its state wins."""
+        c = self.counters
+        c["status_reports"] += 1
+        ev = _STATUS_EVENT.get(r.status)
+        out: list[OmsEvent] = []
+        if ev is E.ACK and o.status is S.PENDING_CANCEL:
+            # still working at the venue long after our cancel: the cancel was lost; back to
+            # work so the engine cancels again if it still wants it gone
+            c["cancels_lost"] += 1
+            ev = E.CANCEL_REJECT
+        if ev is not None:
+            out = self._transition(o, ev, r, r.ts_recv)
+        if r.filled_lots > o.filled_lots:
+            c["fill_gaps"] += 1
+            out.append(FillGap(o, r.filled_lots - o.filled_lots))
+        return out
+
+    def _transition(self, o: Order, ev: OrderEvent, r: ExecReport | None,
+                    now_ns: int) -> list[OmsEvent]:
+        old = o.status
+        new = TABLE.get((old, ev))
+        if new is None:
+            self.counters["illegal_transitions"] += 1
+            return [IllegalTransition(o, old, ev, r)]
+        if new is S.NEW and o.filled_lots:
+            new = S.PARTIALLY_FILLED
+        if now_ns:
+            o.ts_updated = now_ns
+        if new is old:
+            return []
+        o.status = new
+        if new in _TERMINAL:
+            self._close(o)
+        return [] if r is None else [OrderUpdated(o, old, new, r)]
+
+    def _close(self, o: Order) -> None:
+        book = self.open_by_vs.get((o.venue, o.symbol))
+        if book is not None:
+            book.pop(o.client_id, None)
+        k = (o.venue, o.symbol, o.side.value)
+        self.open_lots[k] -= o.remaining_lots
+        self.open_count[o.venue] -= 1
+        t = self._terminal
+        t.append(o.client_id)
+        if len(t) > self._retain_terminal:
+            old = t.popleft()
+            self.orders.pop(old, None)
+            self.counters["purged"] += 1
+
+    def _first_trade(self, r: ExecReport) -> bool:
+        key = (r.venue, r.symbol, r.trade_id, r.client_id)
+        seen = self._trade_ids
+        if key in seen:
+            return False
+        seen.add(key)
+        fifo = self._trade_fifo
+        fifo.append(key)
+        if len(fifo) > self._retain_trades:
+            seen.discard(fifo.popleft())
+        return True
+
+    # -- timers and reconciliation ---------------------------------------------------------------
+    def in_flight_timeouts(self, now_ns: int, timeout_ns: int) -> list[str]:
+        """Orders stuck PENDING_NEW / PENDING_CANCEL for `timeout_ns`: the engine queries the
+        venue for each (the answer is a STATUS report). Each order is reported again only
+        after another full timeout, so a slow venue is not flooded with queries."""
+        out = []
+        for book in self.open_by_vs.values():
+            for o in book.values():
+                if o.status in _PENDING and now_ns - o.ts_pending >= timeout_ns:
+                    o.ts_pending = now_ns
+                    o.queries += 1
+                    out.append(o.client_id)
+        self.counters["timeouts"] += len(out)
+        return out
+
+    def mark_unknown_outcome(self, client_id: str, now_ns: int) -> Order | None:
+        """The gateway could not tell whether a send reached the venue (socket died mid-send):
+        keep the order open and pending, and due for a query at the next timeout check."""
+        o = self.orders.get(client_id)
+        if o is None or o.status in _TERMINAL:
+            return None
+        self.counters["unknown_outcomes"] += 1
+        o.ts_pending = now_ns - (1 << 62)  # overdue at once
+        return o
+
+    # -- views ---------------------------------------------------------------------------------
+    def get(self, client_id: str) -> Order | None:
+        return self.orders.get(client_id)
+
+    def open_orders(self, venue: str | None = None, symbol: str | None = None) -> list[Order]:
+        out: list[Order] = []
+        for (v, s), book in self.open_by_vs.items():
+            if (venue is None or v == venue) and (symbol is None or s == symbol):
+                out.extend(book.values())
+        return out
+
+    def open_book(self, venue: str, symbol: str) -> dict[str, Order]:
+        """Live dict of the open orders on (venue, symbol); read-only for callers."""
+        return self.open_by_vs.get((venue, symbol), _EMPTY)
+
+    def open_lots_of(self, venue: str, symbol: str, side: Side) -> int:
+        return self.open_lots.get((venue, symbol, side.value), 0)
+
+    def n_open(self, venue: str | None = None) -> int:
+        if venue is None:
+            return sum(self.open_count.values())
+        return self.open_count.get(venue, 0)
+
+
+_EMPTY: dict[str, Order] = {}
