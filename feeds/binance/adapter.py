@@ -30,8 +30,13 @@ from feeds.adapter import Ack, Failure, HttpRequest, RateInfo, WsPlan
 from feeds.binance.protocol import constants as C
 from feeds.binance.protocol import market, orders, symbols
 from feeds.binance.protocol.book_sync import BookSync
-from feeds.binance.protocol.orders import (AccountPosition, BalanceDelta, InvalidOrder,
-                                           RestRequest, WsApiResponse)
+from feeds.binance.protocol.orders import (
+    AccountPosition,
+    BalanceDelta,
+    InvalidOrder,
+    RestRequest,
+    WsApiResponse,
+)
 from pipeline.errors import ProtocolError
 from pipeline.marketdata import BookSnapshot, Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder

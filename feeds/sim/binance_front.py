@@ -21,6 +21,7 @@ a plain count of new orders per window (no decrement on fills).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from collections import deque
@@ -39,11 +40,10 @@ from feeds.binance.protocol import market as M
 from feeds.binance.protocol import orders as O
 from feeds.binance.protocol import symbols as S
 from feeds.binance.protocol.signing import verify_rest
-from feeds.sim.matching import (Accepted, Canceled, Expired, Fill, OrderView, Rejected,
-                                Trade)
+from feeds.sim.matching import Accepted, Canceled, Expired, Fill, OrderView, Rejected, Trade
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.errors import ProtocolError
-from pipeline.model import Instrument, OrderStatus, OrderType, Side, TimeInForce
+from pipeline.model import Instrument, OrderType, Side, TimeInForce
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _err(status: int, code: int, msg: str) -> Result:
 class _FixedWindow:
     """A counter over fixed windows of `window_ns` (Binance's intervals start on the clock)."""
 
-    __slots__ = ("window_ns", "key", "count")
+    __slots__ = ("count", "key", "window_ns")
 
     def __init__(self, window_ns: int) -> None:
         self.window_ns = window_ns
@@ -279,7 +279,7 @@ class BinanceFront:
         self._fan_out((f"{sym}@depth", f"{sym}@depth@100ms"), diff)
         for n in C.PARTIAL_DEPTH_LEVELS:
             self._fan_out((f"{sym}@depth{n}", f"{sym}@depth{n}@100ms"),
-                          lambda n=n: self._partial(inst, n, change.last_seq))
+                          functools.partial(self._partial, inst, n, change.last_seq))
 
     def _partial(self, inst: Instrument, n: int, last_seq: int) -> str:
         bids, asks = self._levels(inst, n)
@@ -349,12 +349,13 @@ class BinanceFront:
             self._live[key] = o
             return O.encode_execution_report(o, "NEW", now, ev.ts_ns,
                                              execution_id=next(self._exec_ids))
-        o = self._live.get(key)
-        if o is None:  # an order from before this front attached: rebuild it from the engine
+        live = self._live.get(key)
+        if live is None:  # an order from before this front attached: rebuild it from the engine
             view = self.venue.engines[inst.symbol].get(account, ev.order_id)
             if view is None:
                 return None
-            o = self._venue_order(view, inst)
+            live = self._venue_order(view, inst)
+        o = live
         if isinstance(ev, Fill):
             price, qty = inst.ticks_to_price(ev.price_ticks), inst.lots_to_qty(ev.lots)
             o.executed_qty = inst.lots_to_qty(ev.cum_lots)
@@ -508,15 +509,10 @@ class BinanceFront:
         return 200, O.encode_order_full(vo, acc.ts_ns, fills)
 
     # -- WebSocket API -------------------------------------------------------------------------
-    _WS_WEIGHTS = {C.WS_OPEN_ORDERS_STATUS: C.WEIGHT_OPEN_ORDERS_SYMBOL,
-                   C.WS_ORDER_STATUS: C.WEIGHT_ORDER_STATUS, C.WS_ACCOUNT_STATUS: C.WEIGHT_ACCOUNT,
-                   C.WS_MY_TRADES: C.WEIGHT_MY_TRADES,
-                   C.WS_USER_DATA_SUBSCRIBE_SIGNATURE: C.WEIGHT_USER_DATA_SUBSCRIBE}
-
     def _ws_weight(self, tr: Any) -> int:
         if isinstance(tr, O.OpenOrdersRequest) and not tr.symbol:
             return C.WEIGHT_OPEN_ORDERS_ALL
-        return self._WS_WEIGHTS.get(tr.req.method, 1)
+        return C.METHOD_WEIGHTS.get(tr.req.method, 1)
 
     def on_api_frame(self, conn: ApiConn, data: str) -> None:
         self.counters["ws_api"] += 1

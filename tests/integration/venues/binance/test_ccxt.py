@@ -54,12 +54,12 @@ class ServerThread:
             return fn()
         return asyncio.run_coroutine_threadsafe(_do(), self.loop).result(5)
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> ServerThread:  # noqa: PYI034
         self.thread.start()
         assert self.started.wait(5)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 

@@ -15,8 +15,7 @@ from pipeline.marketdata import Control
 from pipeline.messages import CancelOrder, ExecType, GatewayStatus, NewOrder
 from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
 
-from .conftest import (KEY, MID, SECRET, BinanceSim, GatewayHarness, crowd_order,
-                       load_instruments)
+from .conftest import KEY, MID, SECRET, BinanceSim, GatewayHarness, crowd_order, load_instruments
 
 BTC = "BTC/USDT"
 
