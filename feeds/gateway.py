@@ -88,6 +88,9 @@ class GatewayDriver:
             elif isinstance(m, Command):
                 if m.name == "instruments":  # a (re)started engine asks what we trade
                     self._announce_instruments()
+                elif m.name == "status" and "|" in m.arg and self.session_up:
+                    symbol, cid = m.arg.split("|", 1)
+                    core.query_status(cid, symbol)
             else:
                 core.on_message(m)
         persisted = [m for m in msgs if isinstance(m, NewOrder)]
@@ -97,8 +100,10 @@ class GatewayDriver:
 
     def _announce_instruments(self) -> None:
         if self.core is not None:
+            b = self.core.bucket
             self.reports_q.put_many([InstrumentInfo.of(i)
-                                     for i in self.core.instruments.values()])
+                                     for i in self.core.instruments.values()] + [
+                GatewayStatus(self.venue, "budget", f"{b.rate}/{int(b.burst)}", time.time_ns())])
 
     def _queue_thread(self) -> None:
         """Blocks on the engine's queue; the loop is woken only when orders arrive."""

@@ -35,34 +35,13 @@ from pipeline.marketdata import Control
 from pipeline.messages import (CancelAll, CancelOrder, ExecReport, ExecType, GatewayStatus,
                                Heartbeat, NewOrder)
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
+from pipeline.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
 COUNTERS = ("orders_sent", "cancels_sent", "reports", "acks", "rejects", "local_rejects",
             "rate_limited", "parse_errors", "timeouts", "status_queries", "deadman_fired",
             "unmatched", "reconnects")
-
-
-class TokenBucket:
-    """`rate` tokens per second up to `burst`; time is int ns passed in."""
-
-    def __init__(self, rate: float, burst: int, now_ns: int = 0) -> None:
-        self.rate = rate
-        self.burst = float(max(burst, 1))
-        self.tokens = self.burst
-        self.t = now_ns
-
-    def take(self, now_ns: int, n: float = 1.0) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now_ns - self.t) * self.rate / 1e9)
-        self.t = now_ns
-        if self.tokens >= n:
-            self.tokens -= n
-            return True
-        return False
-
-    def clamp(self, remaining: float) -> None:
-        """The venue says only `remaining` are left in its window: never assume more."""
-        self.tokens = min(self.tokens, max(remaining, 0.0))
 
 
 @dataclass
@@ -86,7 +65,7 @@ class GatewayCore:
     out: list[str] = field(default_factory=list)             # frames to send
     reports: list[Any] = field(default_factory=list)         # ExecReport / GatewayStatus out
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    ack_us: Histogram = field(default_factory=Histogram)
+    ack_ns: Histogram = field(default_factory=Histogram)
 
     def __post_init__(self) -> None:
         rate = min(self.adapter.order_rate_per_s, self.max_orders_per_second)
@@ -200,7 +179,7 @@ class GatewayCore:
             return r
         o, sent = known
         if r.exec_type is ExecType.NEW and r.ts_recv and sent:
-            self.ack_us.record(max((r.ts_recv - sent) // 1000, 0))
+            self.ack_ns.record(max(r.ts_recv - sent, 0))
         if r.status.is_terminal:
             self.orders.pop(r.client_id, None)
         return dataclasses.replace(r, ts_sent=sent, ts_tick_recv=o.ts_tick_recv,

@@ -58,6 +58,9 @@ class RunningVenue:
             self.venue.dispatch(symbol, by_symbol.get(symbol, []))
 
 
+# ~3 bp per sqrt(second) and a thin crowd (about 40 resting orders a side over 25+ levels): a
+# lively session in which quotes a few bp from the mid are reached within a short paper run
+SIM_VOL_BPS = 3.0
 TYPICAL_ORDER_QUOTE = Decimal("2000")  # a background order is worth about this much
 
 
@@ -93,8 +96,10 @@ async def start_venue(config: Config, venue_name: str, port: int | None = None
     if venue_name == "okx":
         kwargs["disable_ws_snapshot"] = config.sim.disable_okx_ws_snapshot
     front, app = front_mod.make_front(venue, **kwargs)
-    params = {i.symbol: SymbolParams(mid=reference_price(i.symbol),
-                                     size_lots=_typical_lots(i)) for i in venue.instruments}
+    params = {i.symbol: SymbolParams(mid=reference_price(i.symbol), size_lots=_typical_lots(i),
+                                     vol_bps=SIM_VOL_BPS, jump_rate_hz=0.05, jump_bps=10.0,
+                                     target_orders=40, market_share=0.12)
+              for i in venue.instruments}
     now = time.time_ns()
     market = MarketSimulator(venue.instruments, venue.rules, venue.accounts, params,
                              seed=config.sim.seed + VENUE_SEED_OFFSET.get(venue_name, 0),

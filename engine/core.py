@@ -1,0 +1,385 @@
+"""The engine's decision core: market data and execution reports in, orders out.
+
+`engine/main.py` (the process) feeds it tick-ring rows, book-slot copies, execution reports,
+gateway status and operator commands, and ships what it produces (`take()`): orders and
+cancels per venue for the gateways, and records for the writer. No queues, shared memory or
+clocks in here — time is an argument — so the whole chain strategy -> RMS -> OMS is testable
+and benchmarkable in-process.
+
+Flow per market-data batch: the strategy sees trades and the books that changed; for every
+(venue, symbol) it wants quoted, `diff_quotes` against the OMS's open orders gives cancels
+and new quotes; each new order is created in the OMS (PENDING_NEW) and passes the RMS gate or
+is rejected locally with the denial recorded. Reports go through the OMS state machine; first
+seen fills move the portfolio and the strategy's inventory. RMS state changes that demand it
+(kill, daily loss) cancel everywhere, and the kill is confirmed once zero orders are open.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.client_ids import ClientIdFactory
+from engine.oms import OMS, FillApplied, NeedsQuery, OrderUpdated, UnknownOrder
+from engine.portfolio import Portfolio
+from engine.rms import RMS, RiskEvent, TradingState
+from engine.strategy.base import BookView
+from engine.strategy.market_maker import MarketMaker, MarketMakerParams
+from engine.strategy.quotes import LiveOrder, diff_quotes
+from pipeline.config import Config
+from pipeline.histogram import Histogram
+from pipeline.logging_setup import RateLimitedLog
+from pipeline.messages import (CancelOrder, Command, ExecReport, ExecType, GatewayStatus,
+                               Heartbeat, InstrumentInfo, Record)
+from pipeline.model import Instrument, OrderStatus, Side, TimeInForce
+from pipeline.ratelimit import TokenBucket
+from shm.layout import KIND_TRADE
+
+log = logging.getLogger(__name__)
+
+STATUS_QUERY_AFTER_NS = 3_000_000_000   # an order pending this long: ask the venue
+BUDGET_SHARE = 0.9                      # keep headroom under the gateway's own bucket
+
+
+@dataclass
+class EngineStats:
+    orders: int = 0
+    cancels: int = 0
+    rejects: int = 0
+    local_rejects: int = 0
+    fills: int = 0
+    orphans_cancelled: int = 0
+    requotes: int = 0
+    ticks: int = 0
+    volume: dict[str, Decimal] = field(default_factory=dict)    # quote volume per venue/symbol
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class EngineCore:
+    def __init__(self, config: Config, start_ms: int) -> None:
+        self.config = config
+        self.venues = list(config.exchanges.enabled())
+        # symbol ids are the index in each venue's configured symbol list (feeds use the same)
+        self.symbols = {v: list(ex.symbols) for v, ex in config.exchanges.enabled().items()}
+        self.instruments: dict[tuple[str, str], Instrument] = {}
+        self.oms = OMS({v: ClientIdFactory(v, start_ms) for v in self.venues})
+        self.portfolio = Portfolio()
+        self.strategy: MarketMaker | None = None
+        self.rms: RMS | None = None
+        self.layers: dict[str, int] = {}          # client id -> quote layer
+        self.gateway_up: dict[str, bool] = dict.fromkeys(self.venues, False)
+        self.out: dict[str, list[Any]] = {v: [] for v in self.venues}
+        self.records: list[Record] = []
+        self.stats = EngineStats()
+        self.t2o_ns = Histogram()   # tick received by the feed -> order frame sent
+        self.ack_ns = Histogram()   # order frame sent -> venue ack received
+        self.budget: dict[str, TokenBucket] = {}  # each gateway's order budget, mirrored
+        self.paced = 0
+        self.last_tick_recv: dict[tuple[str, str], int] = {}
+        self._record_seq = 0
+        self._denial_log = RateLimitedLog(log, per_s=2.0)
+        self._halt_reason = ""
+
+    # -- setup -------------------------------------------------------------------------------
+    def on_instrument(self, info: InstrumentInfo) -> None:
+        if self.strategy is not None:
+            return  # instruments are fixed once trading starts (a restart picks up changes)
+        if info.venue in self.symbols and info.symbol in self.symbols[info.venue]:
+            self.instruments[(info.venue, info.symbol)] = info.instrument()
+
+    def complete(self) -> bool:
+        return all((v, s) in self.instruments for v in self.venues for s in self.symbols[v])
+
+    def start(self) -> None:
+        """Build strategy and RMS over the instruments known now (all, or after a grace)."""
+        if self.strategy is not None or not self.instruments:
+            return
+        missing = [f"{v}:{s}" for v in self.venues for s in self.symbols[v]
+                   if (v, s) not in self.instruments]
+        if missing:
+            log.error("trading without %s: no instrument definition from the gateway",
+                      ", ".join(missing))
+        cfg = self.config
+        # keep every quote (half-spread + skew + layers) inside the RMS price collar, so a
+        # volatility spike widens quotes up to the collar instead of getting them denied
+        mm = cfg.strategy.market_making
+        collar = cfg.risk.price_collar_bps
+        layers_bps = mm.layer_spacing_bps * (mm.layers - 1)
+        room = max(collar * 0.8 - layers_bps, mm.spread_bps / 2.0)
+        defaults = MarketMakerParams()
+        params = dataclasses.replace(
+            defaults, max_half_spread_bps=min(defaults.max_half_spread_bps, room * 0.7),
+            max_skew_bps=min(defaults.max_skew_bps, room * 0.3))
+        self.strategy = MarketMaker(mm, dict(self.instruments), params,
+                                    stale_book_ms=cfg.risk.stale_book_ms)
+        self.rms = RMS(cfg.risk, cfg.system, dict(self.instruments))
+        for v, up in self.gateway_up.items():
+            self.strategy.on_gateway(v, up)
+        log.info("engine trading %d instrument(s) on %s", len(self.instruments),
+                 ", ".join(sorted({v for v, _ in self.instruments})))
+
+    @property
+    def trading(self) -> bool:
+        return self.strategy is not None
+
+    # -- market data -------------------------------------------------------------------------
+    def on_ticks(self, venue: str, rows: Any, now_ns: int) -> set[int]:
+        """Tick-ring rows of one venue; returns the symbol ids touched."""
+        touched: set[int] = set()
+        names = self.symbols[venue]
+        strat = self.strategy
+        self.stats.ticks += len(rows)
+        for row in rows:
+            sid = int(row["symbol_id"])
+            if sid >= len(names):
+                continue
+            touched.add(sid)
+            sym = names[sid]
+            self.last_tick_recv[(venue, sym)] = int(row["ts_recv"])
+            if strat is not None and row["kind"] == KIND_TRADE:
+                strat.on_trade(venue, sym, float(row["price"]), float(row["size"]),
+                               Side(int(row["side"]) or 1), now_ns)
+        return touched
+
+    def on_book(self, venue: str, symbol_id: int, slot: Any, now_ns: int) -> None:
+        sym = self.symbols[venue][symbol_id]
+        if self.strategy is not None and (venue, sym) in self.instruments:
+            self.strategy.on_book(venue, sym, BookView.from_slot(slot), now_ns)
+            if slot.ok:
+                mid = (slot.bids[0][0] + slot.asks[0][0]) / 2
+                self.portfolio.set_mark(venue, sym, Decimal(repr(float(mid))))
+
+    # -- quoting -----------------------------------------------------------------------------
+    def requote(self, now_ns: int, ticked: set[tuple[str, str]] | None = None) -> None:
+        """Bring every quoted market to what the strategy wants now. Orders on markets in
+        `ticked` (whose book just moved) carry that tick's `ts_recv` for tick-to-order
+        latency; orders from timer-driven requotes carry none (they were not caused by a
+        tick)."""
+        strat, rms = self.strategy, self.rms
+        if strat is None or rms is None:
+            return
+        self.stats.requotes += 1
+        halted = rms.state is TradingState.HALTED
+        desired = {} if halted else strat.desired_quotes(now_ns)
+        for key in self.instruments:
+            venue, symbol = key
+            if not self.gateway_up.get(venue):
+                continue
+            book = self.oms.open_book(venue, symbol)
+            live = [LiveOrder(o.client_id, o.side, o.price_ticks, o.remaining_lots,
+                              self.layers.get(o.client_id, 0), o.ts_created)
+                    for o in book.values() if o.status is not OrderStatus.PENDING_CANCEL]
+            qs = desired.get(key)
+            if qs is None:
+                cancel_ids, to_place = [o.client_id for o in live], []
+            else:
+                cancel_ids, to_place = diff_quotes(live, qs, strat.tolerance_ticks(venue, symbol),
+                                                   now_ns, strat.min_requote_ns)
+            out = self.out[venue]
+            for cid in cancel_ids:
+                c = self.oms.request_cancel(cid, now_ns)
+                if c is not None:
+                    out.append(c)
+                    self.stats.cancels += 1
+            if not to_place:
+                continue
+            st = strat.symbol_state(symbol)
+            inst = self.instruments[key]
+            fair_ticks = float(st.fair) / float(inst.tick_size) if st is not None else None
+            tick_recv = self.last_tick_recv.get(key, 0) if ticked and key in ticked else 0
+            bucket = self.budget.get(venue)
+            for q in sorted(to_place, key=lambda q: q.layer):  # inner layers first
+                if bucket is not None and not bucket.take(now_ns):
+                    self.paced += 1  # over the venue's budget: try again next requote
+                    break
+                msg = self.oms.create(venue, symbol, q.side, q.price_ticks, q.lots,
+                                      TimeInForce.POST_ONLY, now_ns, tick_recv)
+                denial = rms.check(msg, fair_ticks, self.oms, self.portfolio, now_ns)
+                if denial is not None:
+                    self.oms.reject_local(msg.client_id, now_ns)
+                    self.stats.local_rejects += 1
+                    self._denial_log.warning("risk denied %s %s %s: %s %s", venue, symbol,
+                                             q.side.name, denial.reason.name, denial.detail)
+                    name = f"risk:{denial.reason.name}"
+                    self.stats.rejects_by_reason[name] = \
+                        self.stats.rejects_by_reason.get(name, 0) + 1
+                    continue
+                self.layers[msg.client_id] = q.layer
+                out.append(msg)
+                self.stats.orders += 1
+
+    # -- reports -----------------------------------------------------------------------------
+    def on_message(self, msg: Any, now_ns: int) -> None:
+        if isinstance(msg, ExecReport):
+            self.on_report(msg, now_ns)
+        elif isinstance(msg, GatewayStatus):
+            self.on_gateway_status(msg, now_ns)
+        elif isinstance(msg, InstrumentInfo):
+            self.on_instrument(msg)
+
+    def on_report(self, r: ExecReport, now_ns: int) -> None:
+        if r.exec_type is ExecType.NEW and r.ts_sent and r.ts_recv >= r.ts_sent:
+            self.ack_ns.record(r.ts_recv - r.ts_sent)
+            if r.ts_tick_recv and r.ts_sent >= r.ts_tick_recv:
+                self.t2o_ns.record(r.ts_sent - r.ts_tick_recv)
+        if r.exec_type is ExecType.REJECTED:
+            self.stats.rejects += 1
+            name = r.reason.name
+            self.stats.rejects_by_reason[name] = self.stats.rejects_by_reason.get(name, 0) + 1
+        for ev in self.oms.on_report(r):
+            if isinstance(ev, FillApplied):
+                self._fill(ev, now_ns)
+            elif isinstance(ev, UnknownOrder):
+                self._orphan(ev.report, now_ns)
+            elif isinstance(ev, NeedsQuery):
+                self._query(ev.order.venue, ev.order.symbol, ev.order.client_id)
+            elif isinstance(ev, OrderUpdated) and ev.new.is_terminal:
+                self.layers.pop(ev.order.client_id, None)
+
+    def _fill(self, f: FillApplied, now_ns: int) -> None:
+        inst = self.instruments.get((f.venue, f.symbol))
+        if inst is None:
+            log.error("fill on untraded %s:%s ignored by the portfolio", f.venue, f.symbol)
+            return
+        self.portfolio.apply_fill(f.venue, inst, f.side, f.price_ticks, f.lots, f.fee,
+                                  f.fee_asset)
+        if self.strategy is not None:
+            self.strategy.on_fill(f.venue, f.symbol, f.side, f.price_ticks, f.lots, now_ns)
+        self.stats.fills += 1
+        key = f"{f.venue}:{f.symbol}"
+        notional = inst.ticks_to_price(f.price_ticks) * inst.lots_to_qty(f.lots)
+        self.stats.volume[key] = self.stats.volume.get(key, Decimal(0)) + notional
+
+    def _orphan(self, r: ExecReport, now_ns: int) -> None:
+        """A venue order the OMS does not know (found by reconciliation): cancel it."""
+        if r.status.is_terminal or r.venue not in self.out:
+            return
+        self.stats.orphans_cancelled += 1
+        log.warning("%s: orphan order %s (%s) found at the venue: cancelling", r.venue,
+                    r.client_id or r.venue_order_id, r.symbol)
+        self.out[r.venue].append(CancelOrder(r.client_id, r.venue, r.symbol, r.venue_order_id,
+                                             now_ns))
+
+    def _query(self, venue: str, symbol: str, client_id: str) -> None:
+        if venue in self.out:
+            self.out[venue].append(Command("status", f"{symbol}|{client_id}"))
+
+    def on_gateway_status(self, s: GatewayStatus, now_ns: int) -> None:
+        if s.venue not in self.gateway_up:
+            return
+        up = s.state in ("reconciled",)
+        down = s.state == "down"
+        if up or down:
+            self.gateway_up[s.venue] = up
+            if self.strategy is not None:
+                self.strategy.on_gateway(s.venue, up)
+            if self.rms is not None:
+                evs = self.rms.on_venue_down(s.venue, now_ns) if down else \
+                    [e for e in [self.rms.on_venue_up(s.venue, now_ns)] if e is not None]
+                self._risk_events(evs, now_ns)
+        elif s.state == "budget":  # "rate/burst": pace our quotes to what the gateway may send
+            try:
+                rate, burst = (float(x) for x in s.detail.split("/"))
+            except ValueError:
+                log.error("%s: bad budget %r", s.venue, s.detail)
+                return
+            self.budget[s.venue] = TokenBucket(rate * BUDGET_SHARE, max(int(burst), 1), now_ns)
+        elif s.state == "rate_limited":
+            log.warning("%s rate-limited: %s", s.venue, s.detail)
+
+    # -- risk, timers, commands --------------------------------------------------------------
+    def _risk_events(self, events: list[RiskEvent], now_ns: int) -> None:
+        for ev in events:
+            log.warning("risk: %s %s -> %s (%s)", ev.scope, ev.old.name, ev.new.name, ev.reason)
+            self._record("risk", {"scope": ev.scope, "kind": ev.kind, "old": ev.old.name,
+                                  "new": ev.new.name, "reason": ev.reason}, now_ns)
+            if ev.cancel_all:
+                self.cancel_everywhere(ev.reason, now_ns, ev.scope)
+
+    def cancel_everywhere(self, reason: str, now_ns: int, scope: str = "*") -> None:
+        for venue in self.venues:
+            if scope in ("*", venue):
+                self.out[venue].append(self.oms.request_cancel_all(venue, now_ns, "", reason))
+
+    def on_command(self, name: str, arg: str, now_ns: int) -> None:
+        rms = self.rms
+        if rms is None:
+            if name in ("kill", "halt"):
+                self.cancel_everywhere(name, now_ns)
+            return
+        if name == "kill":
+            self._risk_events([rms.kill(arg or "operator", now_ns)], now_ns)
+        elif name == "halt":
+            self._risk_events([e for e in [rms.halt(arg or "operator", now_ns)] if e], now_ns)
+            self.requote(now_ns)  # HALTED: pull every quote
+        elif name == "resume":
+            self._risk_events([e for e in [rms.resume(arg or "operator", now_ns)] if e], now_ns)
+
+    def on_timer(self, now_ns: int) -> None:
+        for cid in self.oms.in_flight_timeouts(now_ns, STATUS_QUERY_AFTER_NS):
+            o = self.oms.get(cid)
+            if o is not None:
+                self._query(o.venue, o.symbol, cid)
+        for venue in self.venues:
+            self.out[venue].append(Heartbeat(now_ns))
+        if self.rms is not None:
+            self._risk_events(self.rms.on_equity(now_ns, self.portfolio.equity()), now_ns)
+            ev = self.rms.confirm_flat(self.oms.n_open(), now_ns)
+            if ev is not None:
+                log.warning("kill confirmed: zero open orders on every venue")
+                self._risk_events([ev], now_ns)
+
+    def snapshot_records(self, now_ns: int) -> None:
+        self._record("pnl", {"realized": str(self.portfolio.realized()),
+                             "fees": str(self.portfolio.fees()),
+                             "unrealized": str(self.portfolio.unrealized()),
+                             "equity": str(self.portfolio.equity())}, now_ns)
+        self._record("position", {"positions": self.positions()}, now_ns)
+
+    def _record(self, kind: str, body: dict[str, Any], now_ns: int) -> None:
+        self._record_seq += 1
+        self.records.append(Record(kind, {"source": "engine", "seq": self._record_seq,
+                                          "ts": now_ns, **body}))
+
+    # -- output ------------------------------------------------------------------------------
+    def take(self) -> tuple[dict[str, list[Any]], list[Record]]:
+        out = {v: msgs for v, msgs in self.out.items() if msgs}
+        recs = self.records
+        if out:
+            self.out = {v: [] for v in self.venues}
+        self.records = []
+        return out, recs
+
+    def positions(self) -> dict[str, str]:
+        return {f"{v}:{s}": str(self.portfolio.position_qty(v, s))
+                for (v, s) in sorted(self.instruments)}
+
+    def summary(self) -> dict[str, Any]:
+        st = self.stats
+        return {
+            "orders": st.orders, "fills": st.fills, "cancels": st.cancels,
+            "rejects": st.rejects + st.local_rejects, "venue_rejects": st.rejects,
+            "risk_rejects": st.local_rejects, "rejects_by_reason": st.rejects_by_reason,
+            "orphans_cancelled": st.orphans_cancelled,
+            "open_orders_at_exit": self.oms.n_open(),
+            "volume": str(sum(st.volume.values(), Decimal(0))),
+            "volume_by_market": {k: str(v) for k, v in st.volume.items()},
+            "realized_pnl": str(self.portfolio.realized()),
+            "fees": str(self.portfolio.fees()),
+            "unrealized_pnl": str(self.portfolio.unrealized()),
+            "position": self.positions(),
+            "t2o_us": self.t2o_ns.summary_us() if self.t2o_ns.count else {},
+            "order_ack_us": self.ack_ns.summary_us() if self.ack_ns.count else {},
+            "paced_by_venue_budget": self.paced,
+            "ticks": st.ticks,
+            "trading_state": self.rms.state.name if self.rms is not None else "NOT_STARTED",
+            "oms": dict(self.oms.counters),
+        }
+
+
+def now_fn() -> Callable[[], int]:
+    import time
+    return time.time_ns
