@@ -7,6 +7,7 @@ drive the very same parsing and book-sync code.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +32,9 @@ class WsPlan:
 
     url: str
     on_open: tuple[str, ...] = ()          # frames to send after connecting (subscriptions)
+    # or built fresh on every (re)connect from the wall clock in ms (venues that want a
+    # request time within a window, e.g. Gate's `time`): takes precedence over `on_open`
+    on_open_fn: Callable[[int], tuple[str, ...]] | None = None
     app_ping: str | None = None            # venue text ping when idle (OKX "ping")
     app_ping_after_idle_s: float = 20.0
     protocol_ping_interval_s: float | None = None

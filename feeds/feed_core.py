@@ -222,12 +222,16 @@ class FeedCore:
     def on_disconnect(self) -> None:
         """The connection carrying depth went away: nothing is known to be in sync."""
         self.counters.add("reconnects")
+        self.pending_snapshots.clear()
         for s in self.symbols.values():
             s.sync.reset()
             s.status = BOOK_SYNCING
             s.top = (0.0, 0.0, 0.0, 0.0)
             self.books.set_status(s.symbol_id, BOOK_SYNCING)
-        self.pending_snapshots.clear()
+            # a quiet market may send no depth for a while after the reconnect: fetch the
+            # snapshot now rather than waiting for the first diff to ask for it
+            if s.sync.needs_snapshot:
+                self.pending_snapshots.add(s.venue_symbol)
 
     def take_snapshot_requests(self) -> list[str]:
         """Symbols whose snapshot the driver should fetch now (each handed out once)."""

@@ -162,6 +162,13 @@ class GatewayDriver:
         def on_frame(data: Any, ts_recv: int) -> None:
             assert self.core is not None
             for rec in self.core.on_frame(data, ts_recv):
+                if getattr(rec, "kind", "") == "shutdown":
+                    # the venue ended our private stream (Binance eventStreamTerminated,
+                    # a maintenance notice): reconnect, which logs in and reconciles again
+                    log.warning("%s: venue ended the session: reconnecting", self.venue)
+                    if self.client is not None and self.client.ws is not None:
+                        asyncio.ensure_future(self.client.ws.close())
+                    continue
                 if not self.session_up and self.adapter.session_ready(rec):
                     self.session_up = True
                     self.reports_q.put(GatewayStatus(self.venue, "up", "", ts_recv))

@@ -117,7 +117,12 @@ class GatewayCore:
             self._local_reject(o, RejectReason.RATE_LIMITED, "gateway order budget exhausted")
             return
         rid = self._req_id()
-        self.out.append(self.adapter.encode_place(o, inst, rid, self.clock_ms()))
+        try:
+            frame = self.adapter.encode_place(o, inst, rid, self.clock_ms())
+        except (ValueError, ProtocolError) as exc:  # the codec refuses it: never send it
+            self._local_reject(o, getattr(exc, "reason", RejectReason.OTHER), str(exc)[:200])
+            return
+        self.out.append(frame)
         sent = self.clock_ns()
         self.pending[rid] = Pending("place", o, sent)
         self.orders[o.client_id] = (o, sent)
@@ -129,7 +134,13 @@ class GatewayCore:
             self.reports.append(self._cancel_reject(c, RejectReason.BAD_SYMBOL, "unknown symbol"))
             return
         rid = self._req_id()
-        self.out.append(self.adapter.encode_cancel(c, inst, rid, self.clock_ms()))
+        try:
+            frame = self.adapter.encode_cancel(c, inst, rid, self.clock_ms())
+        except (ValueError, ProtocolError) as exc:
+            self.reports.append(self._cancel_reject(
+                c, getattr(exc, "reason", RejectReason.OTHER), str(exc)[:200]))
+            return
+        self.out.append(frame)
         self.pending[rid] = Pending("cancel", c, self.clock_ns())
         self.counters["cancels_sent"] += 1
 
@@ -145,7 +156,13 @@ class GatewayCore:
         if inst is None:
             return
         rid = self._req_id()
-        self.out.append(self.adapter.encode_status(client_id, inst, rid, self.clock_ms()))
+        try:
+            frame = self.adapter.encode_status(client_id, inst, rid, self.clock_ms())
+        except (ValueError, ProtocolError) as exc:
+            self._log.warning("%s: status query for %s not encodable: %s", self.adapter.venue,
+                              client_id, exc)
+            return
+        self.out.append(frame)
         self.pending[rid] = Pending("status", client_id, self.clock_ns())
         self.counters["status_queries"] += 1
 

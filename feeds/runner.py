@@ -80,7 +80,8 @@ class FeedDriver:
                 core.replies.clear()
 
         async def on_open(ws: Any) -> None:
-            for frame in plan.on_open:
+            frames = plan.on_open_fn(int(time.time() * 1000)) if plan.on_open_fn else plan.on_open
+            for frame in frames:
                 await ws.send(frame)
 
         def on_close(reason: str) -> None:

@@ -109,6 +109,11 @@ class SimVenue:
         return [o for s, e in self.engines.items() if symbol is None or s == symbol
                 for o in e.open_orders(account)]
 
+    def published_seq(self, symbol: str) -> int:
+        """The sequence of the last depth change published for `symbol` — what a REST
+        snapshot must carry so that diffs chain onto it."""
+        return self._published_seq.get(symbol, self.engines[symbol].sequence)
+
     # -- time --------------------------------------------------------------------------------
     def check_deadman(self) -> None:
         now = self.clock()

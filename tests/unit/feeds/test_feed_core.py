@@ -224,3 +224,10 @@ def test_control_frames_get_their_reply(shm_pair) -> None:
     core, _, _ = _core(shm_pair)
     core.on_frame(_f(k="ping"), 1)
     assert core.replies == ["pong"]
+
+
+def test_reconnect_queues_snapshots_without_waiting_for_a_diff(shm_pair) -> None:
+    core, _, _ = _core(shm_pair)
+    _synced(core)
+    core.on_disconnect()
+    assert core.take_snapshot_requests() == ["BTC-USDT", "ETH-USDT"]

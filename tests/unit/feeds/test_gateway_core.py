@@ -229,3 +229,15 @@ def test_full_report_settles_the_pending_place() -> None:
     core._report(rep)
     assert core.pending == {}
     assert core.take()[1][0].ts_decision == 22
+
+
+def test_an_order_the_codec_refuses_is_rejected_locally_not_raised() -> None:
+    class Refusing(Dialect):
+        def encode_place(self, o, inst, rid, now_ms):
+            raise ValueError("client id too long")
+
+    core = GatewayCore(Refusing(), {"BTC/USDT": INST}, 1_000.0, Clock().ns, Clock().ms)
+    core.place(_order())
+    frames, reports = core.take()
+    assert frames == [] and reports[0].status is OrderStatus.REJECTED
+    assert "client id" in reports[0].reason_text
