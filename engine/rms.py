@@ -64,6 +64,8 @@ class TradingState(IntEnum):
     HALTED = 2
 
 
+_ACTIVE, _REDUCING, _HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+_MARKET = OrderType.MARKET
 GLOBAL = "*"  # scope of a system-wide state (venue scopes use the venue name)
 
 
@@ -95,7 +97,7 @@ class RiskEvent:
 class _Limits:
     """One instrument's limits in its own integer units."""
 
-    __slots__ = ("max_lots", "max_notional", "max_pos_lots", "mult", "unit")
+    __slots__ = ("agg", "max_lots", "max_notional", "max_pos_lots", "max_total", "mult", "unit")
 
     def __init__(self, inst: Instrument, risk: RiskConfig, common_unit: Decimal) -> None:
         self.unit = inst.tick_size * inst.lot_size
@@ -103,6 +105,10 @@ class _Limits:
         self.max_notional = _floor(_dec(risk.max_order_notional) / self.unit)   # ticks*lots
         self.max_pos_lots = _floor(_dec(risk.max_position_per_venue) / inst.lot_size)
         self.mult = int(inst.lot_size / common_unit)                            # lots -> common
+        self.max_total = _floor(_dec(risk.max_position_total) / common_unit)
+        # per side: (position key, open-lots key, mult, is this venue) for every venue of
+        # the symbol, filled in by RMS once all venues are known
+        self.agg: dict[Side, list[tuple[tuple[str, str], tuple[str, str, Side], int, bool]]] = {}
 
 
 def _dec(x: float) -> Decimal:
@@ -130,8 +136,6 @@ class RMS:
         self.instruments = instruments
         self.venues = sorted({v for v, _ in instruments})
         # common position unit per symbol: the finest lot among its venues (10**-e)
-        self._symbol_venues: dict[str, list[tuple[str, int]]] = {}
-        self._max_total: dict[str, int] = {}
         self._limits: dict[tuple[str, str], _Limits] = {}
         for sym in sorted({s for _, s in instruments}):
             insts = [(v, i) for (v, s), i in sorted(instruments.items()) if s == sym]
@@ -139,8 +143,10 @@ class RMS:
             unit = Decimal(1).scaleb(-exp)
             for v, i in insts:
                 self._limits[(v, sym)] = _Limits(i, risk, unit)
-            self._symbol_venues[sym] = [(v, self._limits[(v, sym)].mult) for v, _ in insts]
-            self._max_total[sym] = _floor(_dec(risk.max_position_total) / unit)
+            for v, _ in insts:
+                self._limits[(v, sym)].agg = {
+                    side: [((w, sym), (w, sym, side), self._limits[(w, sym)].mult, w == v)
+                           for w, _ in insts] for side in Side}
         self._collar_bps = risk.price_collar_bps
         self._max_open = risk.max_open_orders
         # order-rate token bucket (tokens are orders); burst = one second's worth, at least 1
@@ -148,7 +154,7 @@ class RMS:
         self._rate_per_ns = self.rate / 1e9
         self._burst = max(1.0, self.rate)
         self._tokens = self._burst
-        self._last_ns: int | None = None
+        self._last_ns = -(1 << 62)  # the bucket starts full
         # balances view: (venue, symbol, side) -> capacity in ticks*lots (buy) or lots (sell)
         self.balances: dict[tuple[str, str], Decimal] = {}
         self._capacity: dict[tuple[str, str, int], int] = {}
@@ -177,10 +183,11 @@ class RMS:
         registered in `oms` (created PENDING_NEW) or not yet: both are counted once."""
         venue = order.venue
         symbol = order.symbol
-        if self.state is TradingState.HALTED:
+        state = self.state
+        if state is _HALTED:
             return self._deny(DenyReason.HALTED, order, "trading halted", now_ns)
-        vstate = self.venue_state.get(venue, TradingState.ACTIVE)
-        if vstate is TradingState.HALTED:
+        vstate = self.venue_state.get(venue, _ACTIVE)
+        if vstate is _HALTED:
             return self._deny(DenyReason.HALTED, order, f"{venue} halted", now_ns)
         lim = self._limits.get((venue, symbol))
         if lim is None:
@@ -194,7 +201,7 @@ class RMS:
         if not fair_value_ticks or fair_value_ticks <= 0:
             return self._deny(DenyReason.PRICE_COLLAR, order, "no fair value", now_ns)
         price = order.price_ticks
-        if order.order_type is OrderType.MARKET:
+        if order.order_type is _MARKET:
             price = int(fair_value_ticks)
         if price * lots > lim.max_notional:
             return self._deny(DenyReason.MAX_NOTIONAL, order,
@@ -205,73 +212,68 @@ class RMS:
                               f"{self._collar_bps} bps", now_ns)
         registered = order.client_id in oms.orders
         new_lots = 0 if registered else lots
-        s = side.value
         open_lots = oms.open_lots
-        pos = portfolio.position_lots(venue, symbol)
-        same_open = open_lots.get((venue, symbol, s), 0) + new_lots
-        if vstate is TradingState.REDUCING and not _reduces(pos, s, same_open):
+        positions = portfolio.positions
+        # worst case per venue and across venues (common unit), this order included once
+        pos = agg_pos = 0
+        same_open = agg_open = 0
+        for pkey, okey, mult, own in lim.agg[side]:
+            p = positions.get(pkey)
+            q = open_lots.get(okey, 0)
+            if own:
+                q += new_lots
+                same_open = q
+                if p is not None:
+                    pos = p.lots
+            if p is not None:
+                agg_pos += p.lots * mult
+            agg_open += q * mult
+        if vstate is _REDUCING and not _reduces(pos, side, same_open):
             return self._deny(DenyReason.REDUCING, order,
                               f"{venue} reducing: position {pos} lots", now_ns)
-        if self.state is TradingState.REDUCING:
-            agg = self._aggregate(symbol, s, portfolio, open_lots)
-            if not _reduces(agg[0], s, agg[1] + new_lots * lim.mult):
-                return self._deny(DenyReason.REDUCING, order,
-                                  f"reducing: aggregate position {agg[0]}", now_ns)
+        if state is _REDUCING and not _reduces(agg_pos, side, agg_open):
+            return self._deny(DenyReason.REDUCING, order,
+                              f"reducing: aggregate position {agg_pos}", now_ns)
         n_open = oms.open_count.get(venue, 0) + (0 if registered else 1)
         if n_open > self._max_open:
             return self._deny(DenyReason.MAX_OPEN_ORDERS, order,
                               f"{n_open} open on {venue} > max {self._max_open}", now_ns)
-        worst = pos + s * same_open
-        if abs(worst) > lim.max_pos_lots:
+        worst = pos + side * same_open
+        if worst > lim.max_pos_lots or -worst > lim.max_pos_lots:
             return self._deny(DenyReason.MAX_POSITION_VENUE, order,
                               f"worst case {worst} lots > max {lim.max_pos_lots}", now_ns)
-        agg_pos, agg_open = self._aggregate(symbol, s, portfolio, open_lots)
-        worst_total = agg_pos + s * (agg_open + new_lots * lim.mult)
-        if abs(worst_total) > self._max_total[symbol]:
+        worst = agg_pos + side * agg_open
+        if worst > lim.max_total or -worst > lim.max_total:
             return self._deny(DenyReason.MAX_POSITION_TOTAL, order,
-                              f"worst case {worst_total} > max {self._max_total[symbol]} "
-                              "(common units)", now_ns)
+                              f"worst case {worst} > max {lim.max_total} (common units)",
+                              now_ns)
         book = oms.open_by_vs.get((venue, symbol))
         if book:
             for o in book.values():
-                if o.side is not side and (o.price_ticks <= price if s > 0
+                if o.side is not side and (o.price_ticks <= price if side > 0
                                            else o.price_ticks >= price):
                     return self._deny(DenyReason.SELF_TRADE, order,
                                       f"crosses own {o.client_id} at {o.price_ticks}", now_ns)
         if self._capacity:
-            cap = self._capacity.get((venue, symbol, s))
-            need = price * lots if s > 0 else lots
+            cap = self._capacity.get((venue, symbol, side))
+            need = price * lots if side > 0 else lots
             if cap is not None and need > cap:
                 return self._deny(DenyReason.BALANCE, order,
                                   f"needs {need} > available {cap} (units)", now_ns)
-        if not self._take_token(now_ns):
-            return self._deny(DenyReason.ORDER_RATE, order,
-                              f"over {self.rate} orders/s", now_ns)
-        self.passed += 1
-        return None
-
-    def _aggregate(self, symbol: str, s: int, portfolio: Portfolio,
-                   open_lots: dict[tuple[str, str, int], int]) -> tuple[int, int]:
-        """(position, open lots on side s) across venues, in the symbol's common unit."""
-        pos = 0
-        opn = 0
-        for v, mult in self._symbol_venues[symbol]:
-            pos += portfolio.position_lots(v, symbol) * mult
-            opn += open_lots.get((v, symbol, s), 0) * mult
-        return pos, opn
-
-    def _take_token(self, now_ns: int) -> bool:
+        # order-rate token bucket; the token is spent only by an order that passes
         last = self._last_ns
         tokens = self._tokens
-        if last is not None and now_ns > last:
-            tokens = min(self._burst, tokens + (now_ns - last) * self._rate_per_ns)
-        if last is None or now_ns > last:
+        if now_ns > last:
+            tokens += (now_ns - last) * self._rate_per_ns
+            tokens = min(tokens, self._burst)
             self._last_ns = now_ns
         if tokens < 1.0:
             self._tokens = tokens
-            return False
+            return self._deny(DenyReason.ORDER_RATE, order, f"over {self.rate} orders/s",
+                              now_ns)
         self._tokens = tokens - 1.0
-        return True
+        self.passed += 1
+        return None
 
     def _deny(self, reason: DenyReason, order: NewOrder, detail: str, now_ns: int) -> Denial:
         d = Denial(reason, order.client_id, order.venue, order.symbol, order.side, detail,
@@ -289,9 +291,9 @@ class RMS:
             if v != venue:
                 continue
             if inst.quote == asset:
-                self._capacity[(v, sym, 1)] = _floor(available / self._limits[(v, sym)].unit)
+                self._capacity[(v, sym, Side.BUY)] = _floor(available / self._limits[(v, sym)].unit)
             if inst.base == asset:
-                self._capacity[(v, sym, -1)] = _floor(available / inst.lot_size)
+                self._capacity[(v, sym, Side.SELL)] = _floor(available / inst.lot_size)
 
     # -- states --------------------------------------------------------------------------------
     def _set(self, scope: str, new: TradingState, reason: str, now_ns: int,

@@ -428,3 +428,15 @@ def test_any_report_sequence_keeps_the_open_indexes_consistent(
             assert o.filled_lots == 0
         if o.status is S.PARTIALLY_FILLED:
             assert o.filled_lots > 0
+
+
+def test_fast_new_order_builder_equals_the_dataclass_constructor() -> None:
+    from engine.oms import build_new_order
+    from pipeline.messages import decode, encode
+    from pipeline.model import OrderType, TimeInForce
+    args = ("b0x", "binance", SYM, Side.SELL, 123, 7, OrderType.LIMIT, TimeInForce.GTC, 5, 6)
+    fast = build_new_order(*args)
+    assert fast == NewOrder(*args) and hash(fast) == hash(NewOrder(*args))
+    assert decode(encode(fast)) == fast
+    with pytest.raises(AttributeError):
+        fast.lots = 8  # type: ignore[misc]  # still frozen
