@@ -49,6 +49,7 @@ class PlaceArgs:
     cl_ord_id: str = ""
     tag: str = ""
     tgt_ccy: str = ""
+    inst_id: str = ""            # REST requests name the instrument by instId (code is 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class CancelArgs:
     inst_id_code: int
     ord_id: str = ""
     cl_ord_id: str = ""
+    inst_id: str = ""            # REST requests name the instrument by instId (code is 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,14 @@ def _cl_ord_id(d: dict[str, Any]) -> str:
     return v
 
 
-def _place_args(a: Any) -> PlaceArgs:
+def _inst_id(d: dict[str, Any]) -> str:
+    v = d.get("instId")
+    if not isinstance(v, str) or not v or len(v) > 64:
+        raise _Bad("instId")
+    return v
+
+
+def _place_args(a: Any, rest: bool = False) -> PlaceArgs:
     if not isinstance(a, dict):
         raise _Bad("args")
     side = a.get("side")
@@ -130,21 +139,93 @@ def _place_args(a: Any) -> PlaceArgs:
     if tgt not in ("", c.TGT_CCY_BASE, c.TGT_CCY_QUOTE):
         raise _Bad("tgtCcy")
     return PlaceArgs(
-        inst_id_code=_code(a), side=Side.BUY if side == "buy" else Side.SELL, ord_type=ord_type,
-        sz=_dec(a, "sz"), px=None if ord_type == "market" else _dec(a, "px"),
-        td_mode=_s(a, "tdMode"), cl_ord_id=_cl_ord_id(a), tag=tag, tgt_ccy=tgt)
+        inst_id_code=0 if rest else _code(a), side=Side.BUY if side == "buy" else Side.SELL,
+        ord_type=ord_type, sz=_dec(a, "sz"), px=None if ord_type == "market" else _dec(a, "px"),
+        td_mode=_s(a, "tdMode"), cl_ord_id=_cl_ord_id(a), tag=tag, tgt_ccy=tgt,
+        inst_id=_inst_id(a) if rest else "")
 
 
-def _cancel_args(a: Any) -> CancelArgs:
+def _cancel_args(a: Any, rest: bool = False) -> CancelArgs:
     if not isinstance(a, dict):
         raise _Bad("args")
     ord_id = _s(a, "ordId", required=False)
     cl = _cl_ord_id(a)
     if not ord_id and not cl:
         raise _Bad("ordId")
-    if ord_id and not ord_id.isdigit():
+    if ord_id and not (ord_id.isascii() and ord_id.isdigit() and len(ord_id) <= 32):
         raise _Bad("ordId")
+    if rest:
+        return CancelArgs(0, ord_id, cl, _inst_id(a))
     return CancelArgs(_code(a), ord_id, cl)
+
+
+# -- REST trading bodies (instId, not instIdCode) ----------------------------------------------
+_REQUIRED_PLACE = ("instId", "tdMode", "side", "ordType", "sz")
+
+
+def _rest_error(exc: _Bad, d: Any) -> RequestError:
+    key = str(exc)
+    if isinstance(d, dict) and key in _REQUIRED_PLACE + ("px",) and d.get(key) in (None, ""):
+        return RequestError(f"Parameter {key} can not be empty", c.CODE_PARAM_EMPTY)
+    return RequestError(f"Parameter {key} error", c.CODE_PARAM_ERROR)
+
+
+def _rest_json(body: str | bytes) -> Any:
+    try:
+        return w.loads(body)
+    except w.ProtocolError:
+        raise RequestError("Invalid request body", c.CODE_PARAM_ERROR) from None
+
+
+def _rest_items(body: str | bytes, batch: bool) -> list[Any]:
+    d = _rest_json(body)
+    if not batch:
+        return [d]
+    if not isinstance(d, list) or not 1 <= len(d) <= c.MAX_BATCH:
+        raise RequestError(f"a batch holds 1-{c.MAX_BATCH} orders", c.CODE_PARAM_ERROR)
+    return d
+
+
+def decode_rest_place(body: str | bytes, batch: bool = False) -> tuple[PlaceArgs, ...]:
+    """`POST /api/v5/trade/order` (one object) or `batch-orders` (array) body -> PlaceArgs with
+    `inst_id` set; RequestError 50014 (empty parameter) / 51000 (parameter error)."""
+    out = []
+    for d in _rest_items(body, batch):
+        try:
+            out.append(_place_args(d, rest=True))
+        except _Bad as exc:
+            raise _rest_error(exc, d) from None
+    return tuple(out)
+
+
+def decode_rest_cancel(body: str | bytes, batch: bool = False) -> tuple[CancelArgs, ...]:
+    """`POST /api/v5/trade/cancel-order` / `cancel-batch-orders` body -> CancelArgs."""
+    out = []
+    for d in _rest_items(body, batch):
+        try:
+            out.append(_cancel_args(d, rest=True))
+        except _Bad as exc:
+            raise _rest_error(exc, d) from None
+    return tuple(out)
+
+
+def decode_cancel_all_after(body: str | bytes) -> tuple[int, str]:
+    """`POST /api/v5/trade/cancel-all-after` body -> (timeOut seconds, tag)."""
+    d = _rest_json(body)
+    if not isinstance(d, dict) or d.get("timeOut") in (None, ""):
+        raise RequestError("Parameter timeOut can not be empty", c.CODE_PARAM_EMPTY)
+    raw = d["timeOut"]
+    try:
+        t = w.to_int(raw, "timeOut")
+    except w.ProtocolError:
+        raise RequestError("Parameter timeOut error", c.CODE_PARAM_ERROR) from None
+    if t != 0 and not c.CANCEL_ALL_AFTER_MIN_S <= t <= c.CANCEL_ALL_AFTER_MAX_S:
+        raise RequestError("Parameter timeOut error", c.CODE_PARAM_ERROR)
+    tag = d.get("tag", "")
+    if not isinstance(tag, str) or (tag and (len(tag) > c.MAX_TAG_LEN
+                                             or not w.is_alnum_id(tag))):
+        raise RequestError("Parameter tag error", c.CODE_PARAM_ERROR)
+    return t, tag
 
 
 def _login(d: dict[str, Any]) -> LoginRequest:
@@ -210,6 +291,25 @@ def verify_login(req: LoginRequest, creds: Credentials, now_s: int) -> bool:
     return (hmac.compare_digest(req.api_key.encode(), creds.key.encode())
             and hmac.compare_digest(req.passphrase.encode(), creds.passphrase.encode())
             and verify_ws_login(creds.secret, req.timestamp, req.sign))
+
+
+def check_login(req: LoginRequest, creds: Credentials | None, now_s: int
+                ) -> tuple[str, str] | None:
+    """Why OKX would refuse this `login` — (code, msg) — or None when it is good. `creds` is
+    None for an unknown API key. Order of checks: timestamp, key, passphrase, signature."""
+    try:
+        ts = int(req.timestamp)
+    except ValueError:
+        return c.CODE_WS_INVALID_TIMESTAMP, "Invalid timestamp"
+    if abs(now_s - ts) > c.LOGIN_EXPIRY_S:
+        return c.CODE_WS_TIMESTAMP_EXPIRED, "Timestamp request expired"
+    if creds is None:
+        return c.CODE_WS_INVALID_KEY, "Invalid apiKey"
+    if not hmac.compare_digest(req.passphrase.encode(), creds.passphrase.encode()):
+        return c.CODE_WS_WRONG_PASSPHRASE, "Wrong passphrase"
+    if not verify_ws_login(creds.secret, req.timestamp, req.sign):
+        return c.CODE_WS_INVALID_SIGN, "Invalid sign"
+    return None
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -422,6 +522,33 @@ def encode_fills(fills: Sequence[VenueFill]) -> dict[str, Any]:
         "execType": f.exec_type, "feeCcy": f.fee_ccy, "fee": _fee(f.fee_paid),
         "ts": w.ms_str(f.ts_ns), "fillTime": w.ms_str(f.ts_ns),
     } for f in fills]}
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBalance:
+    ccy: str
+    available: Decimal
+    frozen: Decimal
+
+
+def encode_balance(balances: Sequence[VenueBalance], ts_ns: int) -> dict[str, Any]:
+    """`GET /api/v5/account/balance` body (spot cash subset of OKX's `details` keys; margin
+    and USD-valuation fields are empty, as for a cash-only account)."""
+    ms = w.ms_str(ts_ns)
+    details = []
+    for b in balances:
+        eq = w.num_str(b.available + b.frozen)
+        details.append({
+            "availBal": w.num_str(b.available), "availEq": w.num_str(b.available),
+            "cashBal": eq, "ccy": b.ccy, "crossLiab": "", "disEq": "", "eq": eq, "eqUsd": "",
+            "fixedBal": "0", "frozenBal": w.num_str(b.frozen), "interest": "", "isoEq": "",
+            "isoLiab": "", "isoUpl": "", "liab": "", "maxLoan": "", "mgnRatio": "",
+            "notionalLever": "", "ordFrozen": w.num_str(b.frozen), "spotInUseAmt": "",
+            "stgyEq": "0", "twap": "0", "uTime": ms, "upl": "", "uplLiab": ""})
+    return {"code": c.CODE_OK, "msg": "", "data": [{
+        "adjEq": "", "borrowFroz": "", "details": details, "imr": "", "isoEq": "",
+        "mgnRatio": "", "mmr": "", "notionalUsd": "", "ordFroz": "", "totalEq": "",
+        "uTime": ms, "upl": ""}]}
 
 
 def encode_cancel_all_after(trigger_ns: int, ts_ns: int, tag: str = "") -> dict[str, Any]:

@@ -1,0 +1,321 @@
+"""OKX (v5 spot) wired into the generic feed and gateway processes.
+
+`feeds/runner.py` calls `make_feed_adapter(config)` and `feeds/gateway.py` calls
+`make_gateway_adapter(config, key, secret, passphrase)`; both get thin objects satisfying
+`feeds.adapter.FeedAdapter` / `GatewayAdapter` by delegating to the sans-I/O codec in
+`feeds/okx/protocol/`. Only glue lives here:
+
+- feed: one `/ws/v5/public` connection carrying `bbo-tbt`, `books` and `trades` for every
+  instrument, the text `ping` keep-alive (OKX closes a connection silent for 30 s), and the
+  REST `GET /api/v5/market/books` bootstrap that `BookSync` uses when OKX sends no initial WS
+  snapshot (being removed in 2026) or after a gap;
+- gateway: `/ws/v5/private` with `login` and the `orders` subscription sent together on
+  connect (see `session_frames`), WS trading ops keyed by `instIdCode`, and signed REST for
+  reconciliation (`orders-pending`), the cancel-all sweep (`cancel-batch-orders`) and the
+  dead-man switch (`cancel-all-after`).
+
+Reports: a successful `order` op is an `Ack` (GatewayCore turns it into NEW); the `orders`
+push for the same order's `live` state is then dropped, so NEW is reported once whichever
+arrives first. Fills, cancels and venue-side cancels (post-only cancelSource 31 -> EXPIRED)
+come from the pushes, deduplicated by OKX's rules (`PushDedup`). A request the codec refuses
+to encode (a client id OKX would refuse, no instIdCode) goes out as a harmless text `ping`
+and is answered with a local `Failure` when the next `pong` comes back, in band and in order.
+OKX has no WS order query: `encode_status` uses the same in-band path and answers
+TIMEOUT_UNKNOWN so the gateway closes the request; reconciliation (`orders-pending` after
+every reconnect) is what settles an order's state.
+"""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from feeds.adapter import Ack, Failure, HttpRequest, WsPlan
+from feeds.okx.protocol import constants as c
+from feeds.okx.protocol import market, orders, symbols
+from feeds.okx.protocol.book_sync import BookSync
+from feeds.okx.protocol.errors import classify
+from feeds.okx.protocol.ops import OpResponse
+from feeds.okx.protocol.rest import RestRequest
+from pipeline.errors import ProtocolError
+from pipeline.marketdata import BookSnapshot, Control
+from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
+from pipeline.model import Instrument, RejectReason
+
+PUBLIC_CHANNELS = (c.CH_BBO_TBT, c.CH_BOOKS, c.CH_TRADES)
+# A response to a text ping arrives within a second on a healthy link; 30 s of silence is what
+# the server itself tolerates, so a client that heard nothing for that long reconnects.
+IDLE_TIMEOUT_S = c.IDLE_CLOSE_S
+LOCAL_CODE = "local"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def to_http(req: RestRequest) -> HttpRequest:
+    """The codec's request -> the driver's form. `path` carries the exact signed request path
+    (query included) and `params` stays empty, so what is sent is what was signed."""
+    return HttpRequest(req.method, req.request_path, {}, dict(req.headers), req.body)
+
+
+def _plan(url: str, on_open: tuple[str, ...] = ()) -> WsPlan:
+    return WsPlan(url=url, on_open=on_open, app_ping=market.build_ping(),
+                  app_ping_after_idle_s=c.PING_AFTER_IDLE_S, protocol_ping_interval_s=None,
+                  idle_timeout_s=IDLE_TIMEOUT_S, max_lifetime_s=None)
+
+
+def _instruments_request() -> HttpRequest:
+    return HttpRequest("GET", c.PATH_INSTRUMENTS, symbols.instruments_query())
+
+
+# ============================================================================ feed
+class OkxFeedAdapter:
+    venue = c.VENUE
+
+    def __init__(self, snapshot_depth: int = c.REST_BOOK_MAX_SZ) -> None:
+        self.snapshot_depth = snapshot_depth
+
+    def venue_symbol(self, symbol: str) -> str:
+        return symbols.to_venue(symbol)
+
+    def instruments_request(self) -> HttpRequest:
+        return _instruments_request()
+
+    def parse_instruments(self, payload: Any) -> list[Instrument]:
+        return symbols.parse_instruments(payload)
+
+    def ws_plans(self, ws_url: str, venue_symbols: list[str]) -> list[WsPlan]:
+        """One connection: OKX advises < 30 channels of 400-level books per connection, so
+        larger symbol sets are split across connections of at most that many books each."""
+        per = c.MAX_BOOK_CHANNELS_PER_CONNECTION
+        plans = []
+        for i in range(0, len(venue_symbols), per):
+            chunk = venue_symbols[i:i + per]
+            plans.append(_plan(ws_url, tuple(market.build_subscribe(chunk, PUBLIC_CHANNELS))))
+        return plans
+
+    def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
+        return market.parse_market(frame, ts_recv)  # type: ignore[return-value]
+
+    def new_book_sync(self, venue_symbol: str) -> BookSync:
+        return BookSync(venue_symbol)
+
+    def snapshot_request(self, venue_symbol: str) -> HttpRequest:
+        return to_http(market.snapshot_request(venue_symbol, self.snapshot_depth))
+
+    def parse_snapshot(self, venue_symbol: str, payload: Any) -> BookSnapshot:
+        return market.parse_rest_snapshot(payload, venue_symbol)
+
+    def control_reply(self, control: Any) -> str | None:
+        """OKX never pings the client (the client pings with text `ping`): nothing owed."""
+        return None
+
+
+# ============================================================================ gateway
+def _order_budget() -> tuple[float, int]:
+    """A token bucket (rate r, burst b) lets at most b + r*W orders into any window W. OKX
+    counts 60 places per 2 s (per instrument; the bucket is global, so conservative): a burst
+    of a quarter of that and the rest spread over the window never exceeds it."""
+    lim = c.PLACE_LIMIT
+    burst = max(lim.count // 4, 1)
+    return (lim.count - burst) / lim.window_s, burst
+
+
+class OkxGatewayAdapter:
+    venue = c.VENUE
+    order_rate_per_s, order_burst = _order_budget()
+
+    def __init__(self, api_key: str, secret: str, passphrase: str, *, demo: bool = False,
+                 clock_ms: Callable[[], int] = _now_ms) -> None:
+        self.creds = orders.Credentials(api_key, secret, passphrase)
+        self.demo = demo
+        self.clock_ms = clock_ms
+        self.by_inst_id: dict[str, Instrument] = {}
+        self.dedup = orders.PushDedup()
+        self._logged_in = False
+        self._subscribed = False
+        self._sub_id = ""
+        self._sessions = 0
+        self._local: deque[Failure] = deque()            # answered at the next pong
+        self._place_cid: dict[str, str] = {}             # req id -> client id (places)
+        self._new_sent: OrderedDict[str, None] = OrderedDict()   # client ids whose NEW is out
+        self._open: dict[str, OrderedDict[str, None]] = {}       # instId -> open ordIds
+
+    def __repr__(self) -> str:
+        return f"OkxGatewayAdapter({self.creds!r})"
+
+    def _know(self, inst: Instrument) -> None:
+        self.by_inst_id.setdefault(inst.venue_symbol, inst)
+
+    # -- instruments ---------------------------------------------------------------------------
+    def venue_symbol(self, symbol: str) -> str:
+        return symbols.to_venue(symbol)
+
+    def instruments_request(self) -> HttpRequest:
+        return _instruments_request()
+
+    def parse_instruments(self, payload: Any) -> list[Instrument]:
+        insts = symbols.parse_instruments(payload)
+        for i in insts:
+            self.by_inst_id[i.venue_symbol] = i
+        return insts
+
+    # -- session -------------------------------------------------------------------------------
+    def ws_plan(self, ws_private_url: str) -> WsPlan:
+        return _plan(ws_private_url)
+
+    def session_frames(self, now_ms: int) -> list[str]:
+        """`login`, then the `orders` subscription in the same breath. OKX answers requests on
+        a connection in order, and the subscribe is only valid once the login succeeded; the
+        driver cannot yet send a frame in reaction to the login ack (it only asks
+        `session_ready`), so both go together and `session_ready` waits for both answers."""
+        self._sessions += 1
+        self._logged_in = self._subscribed = False
+        self._sub_id = f"sub{self._sessions}"
+        self._local.clear()
+        return [orders.build_login(self.creds, now_ms // 1000),
+                orders.build_orders_subscribe(self._sub_id)]
+
+    def session_ready(self, record: Any) -> bool:
+        if isinstance(record, Control) and record.kind == "ack":
+            d = record.detail if isinstance(record.detail, dict) else {}
+            if d.get("event") == c.OP_LOGIN:
+                self._logged_in = True
+            elif d.get("event") == c.OP_SUBSCRIBE and \
+                    d.get("arg", {}).get("channel") == c.CH_ORDERS:
+                self._subscribed = True
+        return self._logged_in and self._subscribed
+
+    # -- orders --------------------------------------------------------------------------------
+    def _refused(self, req_id: str, reason: RejectReason, text: str) -> str:
+        self._local.append(Failure(req_id, reason, LOCAL_CODE, text[:200]))
+        return market.build_ping()
+
+    def encode_place(self, order: NewOrder, inst: Instrument, req_id: str, now_ms: int) -> str:
+        self._know(inst)
+        try:
+            frame = orders.build_order(order, inst, req_id)
+        except ProtocolError as exc:
+            reason = (RejectReason.BAD_SYMBOL if inst.venue_code is None else RejectReason.OTHER)
+            return self._refused(req_id, reason, f"not sent: {exc.what}")
+        self._place_cid[req_id] = order.client_id
+        return frame
+
+    def encode_cancel(self, cancel: CancelOrder, inst: Instrument, req_id: str,
+                      now_ms: int) -> str:
+        self._know(inst)
+        try:
+            return orders.build_cancel(cancel, inst, req_id)
+        except ProtocolError as exc:
+            # an id OKX cannot hold was never placed there: the order is unknown to it
+            reason = (RejectReason.BAD_SYMBOL if inst.venue_code is None
+                      else RejectReason.UNKNOWN_ORDER)
+            return self._refused(req_id, reason, f"not sent: {exc.what}")
+
+    def encode_status(self, client_id: str, inst: Instrument, req_id: str, now_ms: int) -> str:
+        """OKX has no WS order query (only REST `GET /api/v5/trade/order`): close the request
+        in band with TIMEOUT_UNKNOWN; the order's state comes from pushes and reconciliation."""
+        self._know(inst)
+        return self._refused(req_id, RejectReason.TIMEOUT_UNKNOWN,
+                             "OKX has no WebSocket order query; reconcile over REST")
+
+    def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
+        out: list[Any] = []
+        for rec in orders.parse_private(frame, ts_recv, self.by_inst_id):
+            if isinstance(rec, ExecReport):
+                out.extend(self._push(rec))
+            elif isinstance(rec, OpResponse):
+                out.extend(self._op(rec))
+            elif isinstance(rec, Control) and rec.kind == "pong":
+                if self._local:
+                    out.append(self._local.popleft())
+                out.append(rec)
+            else:
+                out.append(rec)
+        return out
+
+    def _mark_new(self, client_id: str) -> bool:
+        """True the first time a NEW is reported for `client_id`."""
+        if not client_id:
+            return True
+        if client_id in self._new_sent:
+            return False
+        self._new_sent[client_id] = None
+        if len(self._new_sent) > 100_000:
+            self._new_sent.popitem(last=False)
+        return True
+
+    def _track(self, r: ExecReport) -> None:
+        inst = self.by_inst_id.get(self.venue_symbol(r.symbol))
+        if inst is None or not r.venue_order_id:
+            return
+        book = self._open.setdefault(inst.venue_symbol, OrderedDict())
+        if r.status.is_terminal:
+            book.pop(r.venue_order_id, None)
+        else:
+            book[r.venue_order_id] = None
+
+    def _push(self, r: ExecReport) -> list[Any]:
+        if not self.dedup.accept(r):
+            return []
+        self._track(r)
+        if r.exec_type is ExecType.NEW and not self._mark_new(r.client_id):
+            return []
+        return [r]
+
+    def _op(self, r: OpResponse) -> list[Any]:
+        rid = r.req_id
+        cid = self._place_cid.pop(rid, None)
+        if r.reason is not RejectReason.NONE or not r.items:
+            # the whole request failed (60013 invalid args, 50011 rate limit, ...)
+            return [Failure(rid, classify(r.code), r.code, r.msg)]
+        item = r.items[0]  # our ops carry one order each
+        if not item.ok:
+            return [Failure(rid, item.reason, item.s_code, item.s_msg)]
+        if r.op == c.OP_ORDER and not self._mark_new(item.cl_ord_id or cid or ""):
+            return []  # the `live` push already reported NEW and closed the request
+        return [Ack(rid, item.ord_id, item.ts_event)]
+
+    # -- REST ----------------------------------------------------------------------------------
+    def open_orders_request(self, now_ms: int) -> HttpRequest:
+        """`orders-pending` (newest first, up to 100: OKX pages older ones with `after`)."""
+        return to_http(orders.rest_orders_pending(self.creds, now_ms, demo=self.demo))
+
+    def parse_open_orders(self, payload: Any, ts_recv: int) -> list[Any]:
+        reports = orders.parse_orders_pending(payload, self.by_inst_id, ts_recv)
+        for r in reports:
+            self._track(r)
+            if r.client_id:
+                self._new_sent.setdefault(r.client_id, None)
+        return reports  # type: ignore[return-value]
+
+    def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None:
+        """Spot OKX has no cancel-all call: `cancel-batch-orders` for the (up to 20 newest)
+        open orders of `inst` this adapter has seen (pushes and reconciliation); None when it
+        knows of none."""
+        self._know(inst)
+        open_ids = list(self._open.get(inst.venue_symbol, ()))
+        if not open_ids:
+            return None
+        batch = [(CancelOrder("", c.VENUE, inst.symbol, oid), inst)
+                 for oid in open_ids[-c.MAX_BATCH:]]
+        return to_http(orders.rest_cancel_batch(batch, self.creds, now_ms, demo=self.demo))
+
+    def deadman_request(self, now_ms: int, timeout_s: int) -> HttpRequest | None:
+        """`cancel-all-after`; OKX takes 0 (off) or 10-120 s, so the timeout is clamped."""
+        t = int(timeout_s)
+        if t != 0:
+            t = min(max(t, c.CANCEL_ALL_AFTER_MIN_S), c.CANCEL_ALL_AFTER_MAX_S)
+        return to_http(orders.rest_cancel_all_after(self.creds, now_ms, t, demo=self.demo))
+
+
+# ============================================================================ factories
+def make_feed_adapter(config: Any) -> OkxFeedAdapter:
+    return OkxFeedAdapter()
+
+
+def make_gateway_adapter(config: Any, api_key: str, secret: str,
+                         passphrase: str) -> OkxGatewayAdapter:
+    return OkxGatewayAdapter(api_key, secret, passphrase)

@@ -1,0 +1,117 @@
+"""In-process OKX venue on loopback for the okx integration tests.
+
+`okx_sim` (and `okx_sim_no_snapshot`, which serves `books` without the initial WS snapshot as
+OKX will from August 2026) starts `SimVenue("okx", ...)` with the sim credentials behind the
+OKX front-end on an ephemeral port (aiohttp `TestServer`), seeds a crowd book on both pairs,
+and yields the venue, the front and the REST/WS endpoints as `feeds/sim/endpoints.py` derives
+them.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from feeds.sim.endpoints import SIM_CREDENTIALS
+from feeds.sim.matching import SimOrder
+from feeds.sim.okx_front import OkxFront, make_front
+from feeds.sim.venue import CROWD, SimVenue
+from pipeline.model import OrderType, Side, TimeInForce
+
+KEY, SECRET, PASSPHRASE = SIM_CREDENTIALS["okx"]
+SYMBOLS = ["BTC/USDT", "ETH/USDT"]
+MID = {"BTC/USDT": 650_000, "ETH/USDT": 320_000}   # in ticks (0.1 and 0.01)
+LOT = {"BTC/USDT": 100_000, "ETH/USDT": 1_000}      # 0.001 BTC (1e-8 lots), 0.001 ETH
+
+
+@dataclass
+class OkxSim:
+    venue: SimVenue
+    front: OkxFront
+    rest: str
+    ws_public: str
+    ws_private: str
+
+
+def crowd_order(venue: SimVenue, symbol: str, side: Side, ticks: int, lots: int,
+                tif: TimeInForce = TimeInForce.GTC) -> None:
+    venue.submit(CROWD, symbol, SimOrder(CROWD, "", side, ticks, lots, OrderType.LIMIT, tif))
+
+
+def seed_book(venue: SimVenue, levels: int = 30) -> None:
+    for sym in SYMBOLS:
+        mid, lot = MID[sym], LOT[sym]
+        for i in range(1, levels + 1):
+            crowd_order(venue, sym, Side.BUY, mid - 10 * i, lot * (1 + i % 4))
+            crowd_order(venue, sym, Side.SELL, mid + 10 * i, lot * (1 + i % 3))
+
+
+def crowd_step(venue: SimVenue, rng: random.Random) -> None:
+    """One random crowd action: add, cancel, or take."""
+    sym = rng.choice(SYMBOLS)
+    mid, lot = MID[sym], LOT[sym]
+    r = rng.random()
+    side = rng.choice((Side.BUY, Side.SELL))
+    if r < 0.5:
+        off = rng.randint(1, 40) * 10
+        crowd_order(venue, sym, side, mid - off if side is Side.BUY else mid + off,
+                    lot * rng.randint(1, 5))
+    elif r < 0.8:
+        opens = venue.open_orders(CROWD, sym)
+        if opens:
+            venue.cancel(CROWD, sym, rng.choice(opens).order_id)
+    else:  # a taker that walks a level or two
+        px = mid + 40 * 10 if side is Side.BUY else mid - 40 * 10
+        crowd_order(venue, sym, side, px, lot * rng.randint(1, 3), TimeInForce.IOC)
+
+
+async def until(pred: Callable[[], bool], timeout: float = 5.0, what: str = "condition",
+                event: asyncio.Event | None = None) -> None:
+    """Wait (bounded) for `pred`; woken by `event` when given, else re-checked each 10 ms."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {what}")
+        if event is not None:
+            event.clear()
+            if pred():
+                return
+            try:
+                await asyncio.wait_for(event.wait(), timeout=min(left, 0.5))
+            except TimeoutError:
+                pass
+        else:
+            await asyncio.sleep(0.01)
+
+
+async def _serve(disable_ws_snapshot: bool) -> AsyncIterator[OkxSim]:
+    venue = SimVenue("okx", SYMBOLS, {KEY: SECRET}, time.time_ns, {KEY: PASSPHRASE})
+    front, app = make_front(venue, disable_ws_snapshot=disable_ws_snapshot)
+    seed_book(venue)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    base = f"127.0.0.1:{server.port}"
+    try:
+        yield OkxSim(venue, front, f"http://{base}", f"ws://{base}/ws/v5/public",
+                     f"ws://{base}/ws/v5/private")
+    finally:
+        await front.drop_connections()
+        await server.close()
+
+
+@pytest.fixture
+async def okx_sim() -> AsyncIterator[OkxSim]:
+    async for sim in _serve(False):
+        yield sim
+
+
+@pytest.fixture
+async def okx_sim_no_snapshot() -> AsyncIterator[OkxSim]:
+    async for sim in _serve(True):
+        yield sim
