@@ -76,6 +76,8 @@ class EngineCore:
         self.stats = EngineStats()
         self.t2o_ns = Histogram()   # tick received by the feed -> order frame sent
         self.ack_ns = Histogram()   # order frame sent -> venue ack received
+        self.tick_to_decision_ns = Histogram()  # feed receive -> engine decided
+        self.decision_to_send_ns = Histogram()  # engine decided -> gateway wrote the frame
         self.budget: dict[str, TokenBucket] = {}  # each gateway's order budget, mirrored
         self.paced = 0
         self.last_tick_recv: dict[tuple[str, str], int] = {}
@@ -225,6 +227,9 @@ class EngineCore:
             self.ack_ns.record(r.ts_recv - r.ts_sent)
             if r.ts_tick_recv and r.ts_sent >= r.ts_tick_recv:
                 self.t2o_ns.record(r.ts_sent - r.ts_tick_recv)
+                if r.ts_decision >= r.ts_tick_recv:  # where the time goes, hop by hop
+                    self.tick_to_decision_ns.record(r.ts_decision - r.ts_tick_recv)
+                    self.decision_to_send_ns.record(r.ts_sent - r.ts_decision)
         if r.exec_type is ExecType.REJECTED:
             self.stats.rejects += 1
             name = r.reason.name
@@ -374,6 +379,11 @@ class EngineCore:
             "t2o_us": self.t2o_ns.summary_us() if self.t2o_ns.count else {},
             "order_ack_us": self.ack_ns.summary_us() if self.ack_ns.count else {},
             "paced_by_venue_budget": self.paced,
+            "t2o_breakdown_us": {
+                "tick_to_decision": self.tick_to_decision_ns.summary_us()
+                if self.tick_to_decision_ns.count else {},
+                "decision_to_send": self.decision_to_send_ns.summary_us()
+                if self.decision_to_send_ns.count else {}},
             "ticks": st.ticks,
             "trading_state": self.rms.state.name if self.rms is not None else "NOT_STARTED",
             "oms": dict(self.oms.counters),

@@ -286,7 +286,19 @@ class Config(_Model):
         return cores or tuple(sorted(available_cores()))
 
 
+CORES_ENV = "HFT_MACHINE_CORES"
+
+
 def available_cores() -> set[int]:
+    """The cores this run may use. The supervisor records them in the environment before it
+    pins itself, so its children (which inherit the supervisor's narrowed affinity) still
+    validate the core table against the whole machine."""
+    inherited = os.environ.get(CORES_ENV, "")
+    if inherited:
+        try:
+            return {int(c) for c in inherited.split(",")}
+        except ValueError:
+            pass
     try:
         return set(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux

@@ -266,6 +266,8 @@ class Supervisor:
 
     def run(self) -> int:
         set_title("supervisor")
+        from pipeline.config import CORES_ENV, available_cores
+        os.environ.setdefault(CORES_ENV, ",".join(str(c) for c in sorted(available_cores())))
         pin_to_cores(self.config.cores_for("supervisor"))
         self._install_signals()
         self.handles = self._create_shared()
