@@ -99,7 +99,7 @@ def test_ccxt_loads_markets_reads_the_book_trades_and_lists_orders(sim):
         [(inst.ticks_to_price(p), inst.lots_to_qty(q)) for p, q in eng[1]]
 
     bid = book["bids"][0][0]
-    price = float(Decimal(str(bid)) - Decimal("100"))
+    price = float(Decimal(str(bid)) - Decimal(100))
     order = ex.create_order("BTC/USDT", "limit", "buy", 0.001, price)
     assert order["id"]
     opens = sim.call(lambda: sim.venue.open_orders(KEY, "BTC/USDT"))
