@@ -376,6 +376,9 @@ class EngineCore:
             "fees": str(self.portfolio.fees()),
             "unrealized_pnl": str(self.portfolio.unrealized()),
             "position": self.positions(),
+            "position_lots": {f"{v}:{s}": self.portfolio.position_lots(v, s)
+                              for (v, s) in sorted(self.instruments)},
+            "marks": {f"{v}:{s}": str(m) for (v, s), m in sorted(self.portfolio.marks.items())},
             "t2o_us": self.t2o_ns.summary_us() if self.t2o_ns.count else {},
             "order_ack_us": self.ack_ns.summary_us() if self.ack_ns.count else {},
             "paced_by_venue_budget": self.paced,
