@@ -118,7 +118,7 @@ class ExchangesConfig(_Model):
 
 class MarketMakingConfig(_Model):
     enabled: bool = True
-    spread_bps: float = Field(10.0, gt=0, le=10_000)
+    spread_bps: float = Field(4.0, gt=0, le=10_000)
     order_size: float = Field(0.001, gt=0)
     max_position: float = Field(0.01, gt=0)
     refresh_interval_ms: int = Field(250, ge=1, le=600_000)
