@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 0.1
 SNAPSHOT_RETRY_S = 1.0
+GARBAGE_WINDOW_S = 5.0       # judge the stream's health over this window
+GARBAGE_MIN_ERRORS = 50      # ...and reconnect when at least this many frames were bad
+GARBAGE_SHARE = 0.5          # ...making up at least this share of what arrived
 
 
 def load_feed_adapter(venue: str, config: Any) -> FeedAdapter:
@@ -59,6 +62,8 @@ class FeedDriver:
                              stale_ns=cfg.risk.stale_book_ms * 1_000_000)
         self.clients: list[WsClient] = []
         self.inflight: set[str] = set()
+        self.garbage_reconnects = 0
+        self._window = (time.monotonic(), 0, 0)  # start, messages, parse errors
         self.stop = asyncio.Event()
         if ctx.status is not None:
             ctx.status.set_counter_names(list(COUNTERS))
@@ -109,6 +114,24 @@ class FeedDriver:
         finally:
             self.inflight.discard(venue_symbol)
 
+    def _check_garbage(self) -> None:
+        """A venue that keeps sending frames we cannot parse gets a fresh connection, and
+        the operator is told (error log); one bad frame is only counted and dropped."""
+        start, msgs0, errs0 = self._window
+        now = time.monotonic()
+        if now - start < GARBAGE_WINDOW_S:
+            return
+        vals = self.core.counters.values
+        msgs, errs = vals["messages"] - msgs0, vals["parse_errors"] - errs0
+        self._window = (now, vals["messages"], vals["parse_errors"])
+        if errs >= GARBAGE_MIN_ERRORS and errs >= GARBAGE_SHARE * max(msgs, 1):
+            self.garbage_reconnects += 1
+            log.error("%s: %d of %d frames unparseable in %.0fs: reconnecting (%d so far)",
+                      self.adapter.venue, errs, msgs, now - start, self.garbage_reconnects)
+            for c in self.clients:
+                if c.ws is not None:
+                    asyncio.ensure_future(c.ws.close())
+
     def _publish_counters(self) -> None:
         st = self.ctx.status
         if st is None:
@@ -131,6 +154,7 @@ class FeedDriver:
                     self.ctx.poll_commands(timeout=0)
                     now = time.time_ns()
                     self.core.check_stale(now)
+                    self._check_garbage()
                     for vs in self.core.take_snapshot_requests():
                         if vs not in self.inflight:
                             self.inflight.add(vs)
