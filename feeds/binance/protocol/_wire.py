@@ -109,15 +109,19 @@ def _check_num(v: Any, what: str) -> str:
     return v
 
 
+_UNUM_MATCH = re.compile(r"[0-9]+(?:\.[0-9]+)?").fullmatch
+
+
 def to_float(v: Any, what: str) -> float:
-    """A finite, non-negative decimal string as float64 (market data)."""
+    """A finite, non-negative decimal string as float64 (market data). Hot path: one type
+    check, one anchored match, one float(); the error text is only built on failure (digits
+    and a dot only, at most 64 chars, so the float is always finite)."""
+    if type(v) is str and len(v) <= 64 and _UNUM_MATCH(v):
+        return float(v)
     s = _check_num(v, what)
     if s.startswith("-"):
         raise err(f"{what} is negative")
-    f = float(s)
-    if not math.isfinite(f):
-        raise err(f"{what} is out of range")
-    return f
+    raise err(f"{what} is not a decimal string")
 
 
 def to_dec(v: Any, what: str, signed: bool = False) -> Decimal:
@@ -153,11 +157,21 @@ def get_side(d: dict[str, Any], key: str) -> Side:
 
 
 def levels(v: Any, what: str) -> list[tuple[float, float]]:
+    """[[price, qty], ...] -> float pairs; the checks of `to_float` inlined (book frames
+    carry dozens of levels, so per-level calls and error-text formatting add up)."""
+    match = _UNUM_MATCH
     out: list[tuple[float, float]] = []
+    append = out.append
     for lvl in as_list(v, what):
-        if not isinstance(lvl, list) or len(lvl) != 2:
-            raise err(f"{what} level is not [price, qty]")
-        out.append((to_float(lvl[0], f"{what} price"), to_float(lvl[1], f"{what} qty")))
+        if type(lvl) is list and len(lvl) == 2:
+            p, q = lvl
+            if type(p) is str and type(q) is str and len(p) <= 64 and len(q) <= 64 \
+                    and match(p) and match(q):
+                append((float(p), float(q)))
+                continue
+            to_float(p, f"{what} price")  # raises with the precise reason
+            to_float(q, f"{what} qty")
+        raise err(f"{what} level is not [price, qty]")
     return out
 
 

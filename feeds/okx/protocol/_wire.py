@@ -103,13 +103,11 @@ def get_int(d: dict[str, Any], key: str) -> int:
 
 
 def to_float(v: Any, what: str) -> float:
-    """A non-negative finite decimal string as float64 (market data)."""
-    if not isinstance(v, str) or len(v) > 64 or not _UNSIGNED_RE.fullmatch(v):
-        raise err(f"{what} is not a decimal string")
-    f = float(v)
-    if not math.isfinite(f):
-        raise err(f"{what} is out of range")
-    return f
+    """A non-negative finite decimal string as float64 (market data). The pattern bounds
+    digits and exponent, so the float is always finite; error text only on failure."""
+    if type(v) is str and len(v) <= 64 and _UNSIGNED_RE.fullmatch(v):
+        return float(v)
+    raise err(f"{what} is not a decimal string")
 
 
 def _dec(v: Any, what: str, signed: bool) -> Decimal:
@@ -163,6 +161,27 @@ def get_side(d: dict[str, Any], key: str = "side") -> Side:
 
 
 def levels(v: Any, what: str) -> list[tuple[float, float]]:
+    """Level arrays -> [(price, size)] with `to_float`'s checks inlined (book frames carry
+    dozens of levels: per-level calls and error-text formatting add up); anything odd is
+    re-checked by the strict path below, which says precisely what is wrong."""
+    match = _UNSIGNED_RE.fullmatch
+    out: list[tuple[float, float]] = []
+    append = out.append
+    if type(v) is list:
+        for lvl in v:
+            if type(lvl) is list and 2 <= len(lvl) <= 4:
+                p, q = lvl[0], lvl[1]
+                if type(p) is str and type(q) is str and len(p) <= 64 and len(q) <= 64 \
+                        and match(p) and match(q):
+                    append((float(p), float(q)))
+                    continue
+            break
+        else:
+            return out
+    return _levels_strict(v, what)
+
+
+def _levels_strict(v: Any, what: str) -> list[tuple[float, float]]:
     """OKX level arrays `[price, size, "0", orderCount]` -> [(price, size)]."""
     out: list[tuple[float, float]] = []
     for lvl in as_list(v, what):

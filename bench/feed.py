@@ -1,0 +1,190 @@
+"""Feed throughput: parse + normalize + publish, per venue, on one core.
+
+For each venue, frames made by the venue's own server-side encoders (the exact shapes the
+venue sends) go through the real feed path — the venue adapter's parser and `FeedCore` —
+into a real shared-memory tick ring and book slots:
+- `bbo_mps`: best-bid/offer frames (Binance `@bookTicker` in the combined-stream envelope,
+  OKX `bbo-tbt`, Gate `spot.book_ticker`), each published as one ring record;
+- `depth_mps`: incremental depth frames changing 20 levels (10 per side) that chain on the
+  book's sequence, each applied to the local book and written to the book slot (top 20);
+- `ccxt_bbo_mps`, the baseline a user would otherwise have: the same BBO frames through
+  `json.loads` and ccxt pro's own handler for that channel (markets set in memory, no
+  network), measured in the same run.
+
+    python -m bench.feed [--json] [--frames N]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from typing import Any
+
+from feeds.feed_core import FeedCore
+from pipeline.config import Config
+from shm import registry
+from shm.book import BookSlots
+from shm.layout import TICK_DTYPE
+from shm.ring import RingReader, RingWriter
+
+VENUES = ("binance", "okx", "gate")
+MID = 65_000.0
+TICK = 0.1
+
+
+def _bbo_frames(venue: str, n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        bid = f"{MID - TICK * (i % 7):.1f}"
+        ask = f"{MID + TICK * (1 + i % 5):.1f}"
+        sz = f"{0.5 + (i % 13) * 0.01:.2f}"
+        if venue == "binance":
+            from feeds.binance.protocol import market as m
+            out.append(m.wrap_combined("btcusdt@bookTicker",
+                                       m.encode_bbo("BTCUSDT", bid, sz, ask, sz, i + 1)))
+        elif venue == "okx":
+            from feeds.okx.protocol import market as m
+            out.append(m.encode_bbo("BTC-USDT", (bid, sz), (ask, sz), 1_800_000_000_000_000_000,
+                                    i + 1))
+        else:
+            from feeds.gate.protocol import market as m
+            out.append(m.encode_bbo("BTC_USDT", bid, sz, ask, sz, i + 1,
+                                    1_800_000_000_000_000_000))
+    return out
+
+
+def _levels(side: int, i: int) -> list[tuple[str, str]]:
+    """10 changed levels on one side, near the touch, sizes varying with the frame number."""
+    return [(f"{MID + side * TICK * (k + 1):.1f}", f"{0.1 + ((i + k) % 17) * 0.05:.2f}")
+            for k in range(10)]
+
+
+def _snapshot_and_depth(venue: str, n: int) -> tuple[Any, list[str]]:
+    """(REST snapshot payload at id 1000, n chained 20-level diff frames)."""
+    bids0 = [(f"{MID - TICK * (k + 1):.1f}", "1.00") for k in range(40)]
+    asks0 = [(f"{MID + TICK * (k + 1):.1f}", "1.00") for k in range(40)]
+    ts = 1_800_000_000_000_000_000
+    frames = []
+    if venue == "binance":
+        from feeds.binance.protocol import market as m
+        snap = m.encode_rest_snapshot(1000, bids0, asks0)
+        for i in range(n):
+            frames.append(m.wrap_combined("btcusdt@depth@100ms", m.encode_depth_update(
+                "BTCUSDT", 1001 + i, 1001 + i, _levels(-1, i), _levels(1, i), ts)))
+    elif venue == "okx":
+        from feeds.okx.protocol import market as m
+        snap = m.encode_rest_snapshot(bids0, asks0, ts, 1000)
+        for i in range(n):
+            frames.append(m.encode_books("update", "BTC-USDT", _levels(-1, i), _levels(1, i),
+                                         ts, 1001 + i, 1000 + i))
+    else:
+        from feeds.gate.protocol import market as m
+        snap = m.encode_rest_snapshot(1000, bids0, asks0, ts)
+        for i in range(n):
+            frames.append(m.encode_order_book_update("BTC_USDT", 1001 + i, 1001 + i,
+                                                     _levels(-1, i), _levels(1, i), ts))
+    return snap, frames
+
+
+class Harness:
+    """A FeedCore over private shm segments (created here, unlinked in `close`)."""
+
+    def __init__(self, venue: str) -> None:
+        mod = __import__(f"feeds.{venue}.adapter", fromlist=["make_feed_adapter"])
+        self.adapter = mod.make_feed_adapter(Config())
+        self.vs = self.adapter.venue_symbol("BTC/USDT")
+        self.rname = registry.segment_name("ring", f"benchfeed.{venue}")
+        self.bname = registry.segment_name("book", f"benchfeed.{venue}")
+        self.ring = RingWriter.create(self.rname, TICK_DTYPE, 1 << 16)
+        self.books = BookSlots.create(self.bname, n_symbols=1, depth=20)
+        self.reader = RingReader.attach(self.rname)
+        self.core = FeedCore(self.adapter, [(0, self.vs)], self.ring, self.books, depth=20)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.ring.close()
+        self.books.close()
+        registry.unlink(self.rname)
+        registry.unlink(self.bname)
+
+
+def _rate(fn: Any, frames: list[str]) -> float:
+    t0 = time.perf_counter()
+    for i, f in enumerate(frames):
+        fn(f, i)
+    return len(frames) / (time.perf_counter() - t0)
+
+
+def bench_ours(venue: str, n: int) -> dict[str, float]:
+    h = Harness(venue)
+    try:
+        bbo = _bbo_frames(venue, n)
+        bbo_mps = _rate(h.core.on_frame, bbo)
+        assert h.core.counters.values["bbo"] == n and h.core.counters.values["parse_errors"] == 0
+        h.reader.poll()
+        snap, depth = _snapshot_and_depth(venue, n)
+        h.core.on_snapshot(h.adapter.parse_snapshot(h.vs, snap), 0)
+        depth_mps = _rate(h.core.on_frame, depth)
+        c = h.core.counters.values
+        assert c["gaps"] == 0 and c["parse_errors"] == 0, c
+        assert h.books.read(0).n_bids == 20
+        return {"bbo_mps": round(bbo_mps), "depth_mps": round(depth_mps)}
+    finally:
+        h.close()
+
+
+def _ccxt_market(mid: str) -> dict[str, Any]:
+    none = {"min": None, "max": None}
+    return {"id": mid, "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "baseId": "BTC",
+            "quoteId": "USDT", "type": "spot", "spot": True, "margin": False, "swap": False,
+            "future": False, "option": False, "active": True, "contract": False,
+            "linear": None, "inverse": None, "settle": None, "settleId": None,
+            "contractSize": None, "expiry": None, "expiryDatetime": None, "strike": None,
+            "optionType": None, "precision": {"amount": 1e-5, "price": 0.1},
+            "limits": {"amount": none, "price": none, "cost": none}, "info": {}}
+
+
+async def bench_ccxt(venue: str, n: int) -> float:
+    import ccxt.pro as pro
+    handler, mid = {"binance": ("handle_bids_asks", "BTCUSDT"),
+                    "okx": ("handle_order_book", "BTC-USDT"),
+                    "gate": ("handle_bid_ask", "BTC_USDT")}[venue]
+    ex = getattr(pro, venue)()
+    try:
+        ex.set_markets([_ccxt_market(mid)])
+        client = ex.client("ws://127.0.0.1:9/bench")
+        fn = getattr(ex, handler)
+        frames = _bbo_frames(venue, n)
+        if venue == "binance":  # ccxt's binance client unwraps the combined envelope first
+            frames = [json.dumps(json.loads(f)["data"]) for f in frames]
+        loads = json.loads
+        t0 = time.perf_counter()
+        for f in frames:
+            fn(client, loads(f))
+        return len(frames) / (time.perf_counter() - t0)
+    finally:
+        await ex.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--frames", type=int, default=100_000)
+    a = ap.parse_args()
+    out: dict[str, Any] = {"cores": os.cpu_count(), "frames": a.frames}
+    for venue in VENUES:
+        r = bench_ours(venue, a.frames)
+        r["ccxt_bbo_mps"] = round(asyncio.run(bench_ccxt(venue, min(a.frames, 30_000))))
+        r["bbo_vs_ccxt"] = round(r["bbo_mps"] / r["ccxt_bbo_mps"], 1)
+        out[venue] = r
+    if a.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k}: {v}")
+
+
+if __name__ == "__main__":
+    main()
