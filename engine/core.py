@@ -52,6 +52,7 @@ class EngineStats:
     local_rejects: int = 0
     fills: int = 0
     orphans_cancelled: int = 0
+    reconcile_queries: int = 0
     requotes: int = 0
     ticks: int = 0
     volume: dict[str, Decimal] = field(default_factory=dict)    # quote volume per venue/symbol
@@ -80,6 +81,7 @@ class EngineCore:
         self.decision_to_send_ns = Histogram()  # engine decided -> gateway wrote the frame
         self.budget: dict[str, TokenBucket] = {}  # each gateway's order budget, mirrored
         self.paced = 0
+        self._listed: dict[str, set[str]] = {}   # venue -> client ids in its open-order list
         self.last_tick_recv: dict[tuple[str, str], int] = {}
         self._record_seq = 0
         self._denial_log = RateLimitedLog(log, per_s=2.0)
@@ -223,6 +225,8 @@ class EngineCore:
             self.on_instrument(msg)
 
     def on_report(self, r: ExecReport, now_ns: int) -> None:
+        if r.exec_type is ExecType.STATUS:
+            self._listed.setdefault(r.venue, set()).add(r.client_id)
         if r.exec_type is ExecType.NEW and r.ts_sent and r.ts_recv >= r.ts_sent:
             self.ack_ns.record(r.ts_recv - r.ts_sent)
             if r.ts_tick_recv and r.ts_sent >= r.ts_tick_recv:
@@ -268,6 +272,16 @@ class EngineCore:
         self.out[r.venue].append(CancelOrder(r.client_id, r.venue, r.symbol, r.venue_order_id,
                                              now_ns))
 
+    def _settle_unlisted(self, venue: str, now_ns: int) -> None:
+        """Orders we hold open on `venue` that its open-order list did not include ended
+        while we were not listening (filled, cancelled, or never arrived): ask for each,
+        so the answer (and any missed fill the gateway recovers) settles it exactly once."""
+        listed = self._listed.pop(venue, set())
+        for o in self.oms.open_orders(venue):
+            if o.client_id not in listed:
+                self.stats.reconcile_queries += 1
+                self._query(venue, o.symbol, o.client_id)
+
     def _query(self, venue: str, symbol: str, client_id: str) -> None:
         if venue in self.out:
             self.out[venue].append(Command("status", f"{symbol}|{client_id}"))
@@ -277,6 +291,10 @@ class EngineCore:
             return
         up = s.state in ("reconciled",)
         down = s.state == "down"
+        if s.state == "up":
+            self._listed[s.venue] = set()  # the venue's open-order list follows
+        if up:
+            self._settle_unlisted(s.venue, now_ns)
         if up or down:
             self.gateway_up[s.venue] = up
             if self.strategy is not None:
@@ -369,6 +387,7 @@ class EngineCore:
             "rejects": st.rejects + st.local_rejects, "venue_rejects": st.rejects,
             "risk_rejects": st.local_rejects, "rejects_by_reason": st.rejects_by_reason,
             "orphans_cancelled": st.orphans_cancelled,
+            "reconcile_queries": st.reconcile_queries,
             "open_orders_at_exit": self.oms.n_open(),
             "volume": str(sum(st.volume.values(), Decimal(0))),
             "volume_by_market": {k: str(v) for k, v in st.volume.items()},

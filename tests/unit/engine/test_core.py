@@ -197,3 +197,21 @@ def test_venue_rejects_are_counted_by_reason(reason) -> None:
                         reason=reason), T0)
     assert core.summary()["rejects_by_reason"] == {reason.name: 1}
     assert core.oms.get(o.client_id).status is OrderStatus.REJECTED
+
+
+def test_after_a_reconnect_orders_the_venue_no_longer_lists_are_queried() -> None:
+    core = _core()
+    core.requote(T0)
+    out, _ = core.take()
+    placed = _orders(out, "gate")
+    for o in placed:
+        core.on_report(_ack(o), T0)
+    core.on_message(GatewayStatus("gate", "down", "killed", T0), T0)
+    core.on_message(GatewayStatus("gate", "up", "", T0), T0)
+    still = placed[0]
+    core.on_report(_ack(still, exec_type=ExecType.STATUS), T0)
+    core.on_message(GatewayStatus("gate", "reconciled", "1 open", T0), T0)
+    out, _ = core.take()
+    queried = {m.arg.split("|")[1] for m in out.get("gate", []) if getattr(m, "name", "") == "status"}
+    assert queried == {o.client_id for o in placed[1:]}
+    assert core.stats.reconcile_queries == len(placed) - 1
