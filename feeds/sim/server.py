@@ -137,6 +137,8 @@ async def serve(config: Config, stop: asyncio.Event, on_tick: Callable[[], None]
     faults = FaultPlan.scenario(scenario or config.sim.scenario, seed=config.sim.seed,
                                 start_ns=time.time_ns()) if (scenario or config.sim.scenario) \
         not in ("calm", "") else None
+    for rv in running.values():
+        rv.venue.faults = faults
     log.info("sim serving %s", ", ".join(f"{n}:{sim_port(config, n)}" for n in running))
     try:
         while not stop.is_set():
@@ -166,7 +168,11 @@ def _apply_faults(faults: FaultPlan, name: str, rv: RunningVenue, now: int) -> N
     for symbol in venue.engines:
         if faults.gap_due(name, now, symbol):
             venue.suppress_depth.add(symbol)
-    if faults.drop_due(name, now):
+    restart = faults.restart_due(name, now)
+    if restart:
+        log.warning("sim %s: scheduled venue restart (connections dropped)", name)
+    # while a restart keeps the venue down, every (re)connection is cut again at once
+    if faults.drop_due(name, now) or restart or faults.is_down(name, now):
         drop = getattr(rv.front, "drop_connections", None)
         if drop is not None:
             res = drop()

@@ -21,7 +21,7 @@ from feeds.sim.instruments import listed
 from feeds.sim.matching import (Accepted, Canceled, Expired, Fill, MatchingEngine, Rejected,
                                 SimOrder, Trade)
 from feeds.sim.venue_rules import rules_for
-from pipeline.model import Instrument, Side
+from pipeline.model import Instrument, RejectReason, Side
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class SimVenue:
         self._published_seq: dict[str, int] = {}  # last sequence covered by a depth message
         self.suppress_depth: set[str] = set()   # fault: symbols whose next diff is dropped
         self.stale: bool = False                # fault: market data silent
+        self.faults: Any = None                 # feeds.sim.faults.FaultPlan, when scripted
+        self.injected_rejects = 0
 
     # -- commands ----------------------------------------------------------------------------
     def submit(self, account: str, symbol: str, order: SimOrder) -> list[Any]:
@@ -86,9 +88,27 @@ class SimVenue:
 
     def submit_wire(self, account: str, symbol: str, **kw: Any) -> list[Any]:
         eng = self.engines[symbol]
+        injected = self._injected_reject(account, symbol, kw.get("client_id", ""))
+        if injected is not None:
+            return [injected]  # each front answers a Rejected with the venue's own error
         events = eng.submit_wire(account, now_ns=self.clock(), **kw)
         self.dispatch(symbol, events)
         return events
+
+    def _injected_reject(self, account: str, symbol: str, client_id: str) -> Rejected | None:
+        """The fault plan's forced rejects and rate-limit errors, as the venue would send
+        them (its own code and message), for a client's new order."""
+        plan = self.faults
+        if plan is None or account == CROWD:
+            return None
+        now = self.clock()
+        reason = RejectReason.RATE_LIMITED if plan.rate_limited(self.venue, now) else \
+            plan.forced_reject(self.venue, now)
+        if reason is None:
+            return None
+        reply = self.rules.reply_for(reason)
+        self.injected_rejects += 1
+        return Rejected(symbol, account, client_id, reply.reason, reply.code, reply.message, now)
 
     def cancel(self, account: str, symbol: str, ref: int | str) -> list[Any]:
         events = self.engines[symbol].cancel(account, ref, self.clock())
