@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from pipeline.config import ConfigError, load_config
@@ -164,21 +165,44 @@ def cmd_top(args: argparse.Namespace) -> int:
         return 0
 
 
-BENCHES = {"ring": "bench.ring", "sim": "bench.sim_matching", "oms": "bench.oms",
-           "writer": "bench.writer"}
+BENCHES = {"ring": "bench.ring", "sim_matching": "bench.sim_matching", "oms": "bench.oms",
+           "writer": "bench.writer", "feed": "bench.feed", "strategy": "bench.strategy"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """Run benchmarks, each in its own interpreter (a clean process per figure), and write
+    one report: every benchmark's JSON figures plus the machine, as `bench/out/report-*.json`."""
+    import platform
+    import subprocess
+
     names = list(BENCHES) if args.name == "all" else [args.name]
+    report: dict[str, Any] = {"cores": os.cpu_count(), "python": platform.python_version(),
+                              "machine": platform.machine(), "started": time.strftime(
+                                  "%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": {}}
     code = 0
     for name in names:
-        try:
-            mod = importlib.import_module(BENCHES[name])
-        except ImportError as exc:
-            print(f"bench {name}: not available ({exc})", file=sys.stderr)
+        print(f"== bench {name}", file=sys.stderr, flush=True)
+        proc = subprocess.run([sys.executable, "-m", BENCHES[name], "--json"],
+                              capture_output=True, text=True)
+        figures = None
+        for line in reversed(proc.stdout.strip().splitlines()):
+            try:
+                figures = json.loads(line)
+                break
+            except ValueError:
+                continue
+        if proc.returncode != 0 or figures is None:
             code = 1
+            report["results"][name] = {"error": (proc.stderr or proc.stdout)[-2000:]}
+            print(f"bench {name} failed (exit {proc.returncode})", file=sys.stderr)
             continue
-        code |= int(mod.main(["--json"] if args.json else []) or 0)
+        report["results"][name] = figures
+        print(json.dumps({name: figures}) if args.json else f"{name}: {figures}", flush=True)
+    out = Path("bench") / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"report-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"report: {path}", file=sys.stderr)
     return code
 
 
