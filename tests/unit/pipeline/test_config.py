@@ -33,7 +33,7 @@ def test_example_file_is_valid_and_covers_every_section():
                     "[sim]", "[monitoring]"):
         assert section in text
     assert cfg.exchanges.okx.symbols == ("BTC/USDT", "ETH/USDT")
-    assert cfg.strategy.market_making.spread_bps == 10.0
+    assert cfg.strategy.market_making.spread_bps == 4.0
 
 
 def test_env_substitution_and_secret_masking():
