@@ -82,6 +82,8 @@ class EngineCore:
         self.budget: dict[str, TokenBucket] = {}  # each gateway's order budget, mirrored
         self.paced = 0
         self._listed: dict[str, set[str]] = {}   # venue -> client ids in its open-order list
+        self._last_desired: dict[tuple[str, str], Any] = {}  # quotes the last diff aimed at
+        self._dirty: set[tuple[str, str]] = set()  # markets whose orders changed since
         self.last_tick_recv: dict[tuple[str, str], int] = {}
         self._record_seq = 0
         self._denial_log = RateLimitedLog(log, per_s=2.0)
@@ -157,7 +159,8 @@ class EngineCore:
                 self.portfolio.set_mark(venue, sym, Decimal(repr(float(mid))))
 
     # -- quoting -----------------------------------------------------------------------------
-    def requote(self, now_ns: int, ticked: set[tuple[str, str]] | None = None) -> None:
+    def requote(self, now_ns: int, ticked: set[tuple[str, str]] | None = None,
+                full: bool = False) -> None:
         """Bring every quoted market to what the strategy wants now. Orders on markets in
         `ticked` (whose book just moved) carry that tick's `ts_recv` for tick-to-order
         latency; orders from timer-driven requotes carry none (they were not caused by a
@@ -168,15 +171,24 @@ class EngineCore:
         self.stats.requotes += 1
         halted = rms.state is TradingState.HALTED
         desired = {} if halted else strat.desired_quotes(now_ns)
+        last_desired, dirty = self._last_desired, self._dirty
         for key in self.instruments:
             venue, symbol = key
             if not self.gateway_up.get(venue):
                 continue
+            qs = desired.get(key)
+            # hot path: the same wanted quotes and no order change on this market since the
+            # last diff found nothing to do -> nothing to do now (the timer re-diffs fully,
+            # which is where requotes held back by refresh_interval_ms get their turn)
+            if not full and key not in dirty and key in last_desired and \
+                    last_desired[key] == qs:
+                continue
+            last_desired[key] = qs
+            dirty.discard(key)
             book = self.oms.open_book(venue, symbol)
             live = [LiveOrder(o.client_id, o.side, o.price_ticks, o.remaining_lots,
                               self.layers.get(o.client_id, 0), o.ts_created)
                     for o in book.values() if o.status is not OrderStatus.PENDING_CANCEL]
-            qs = desired.get(key)
             if qs is None:
                 cancel_ids, to_place = [o.client_id for o in live], []
             else:
@@ -247,6 +259,7 @@ class EngineCore:
                 self._query(ev.order.venue, ev.order.symbol, ev.order.client_id)
             elif isinstance(ev, OrderUpdated) and ev.new.is_terminal:
                 self.layers.pop(ev.order.client_id, None)
+        self._dirty.add((r.venue, r.symbol))
 
     def _fill(self, f: FillApplied, now_ns: int) -> None:
         inst = self.instruments.get((f.venue, f.symbol))

@@ -145,7 +145,7 @@ class EngineLoop:
                 ctx.beat()
                 self._commands(now)
                 self.core.on_timer(now)
-                self.core.requote(now)  # time-driven: stale books, requote intervals
+                self.core.requote(now, full=True)  # stale books, requote intervals
                 self._flush()
                 self._publish_counters()
             if now >= next_record:
