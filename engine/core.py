@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from engine.client_ids import ClientIdFactory
 from engine.oms import OMS, FillApplied, NeedsQuery, OrderUpdated, UnknownOrder
 from engine.portfolio import Portfolio
@@ -133,21 +135,26 @@ class EngineCore:
 
     # -- market data -------------------------------------------------------------------------
     def on_ticks(self, venue: str, rows: Any, now_ns: int) -> set[int]:
-        """Tick-ring rows of one venue; returns the symbol ids touched."""
-        touched: set[int] = set()
+        """Tick-ring rows of one venue; returns the symbol ids touched. Column-wise (numpy)
+        for the bookkeeping; a Python loop only over the trades, which the signals need."""
         names = self.symbols[venue]
+        n = len(rows)
+        self.stats.ticks += n
+        sids = rows["symbol_id"]
+        touched = {int(x) for x in np.unique(sids) if x < len(names)}
+        recv = rows["ts_recv"]
+        for sid in touched:
+            self.last_tick_recv[(venue, names[sid])] = int(recv[sids == sid].max()) \
+                if len(touched) > 1 else int(recv.max())
         strat = self.strategy
-        self.stats.ticks += len(rows)
-        for row in rows:
-            sid = int(row["symbol_id"])
-            if sid >= len(names):
-                continue
-            touched.add(sid)
-            sym = names[sid]
-            self.last_tick_recv[(venue, sym)] = int(row["ts_recv"])
-            if strat is not None and row["kind"] == KIND_TRADE:
-                strat.on_trade(venue, sym, float(row["price"]), float(row["size"]),
-                               Side(int(row["side"]) or 1), now_ns)
+        if strat is not None:
+            trades = rows[rows["kind"] == KIND_TRADE]
+            if len(trades):
+                for sid, px, sz, side in zip(trades["symbol_id"].tolist(),
+                                             trades["price"].tolist(), trades["size"].tolist(),
+                                             trades["side"].tolist()):
+                    if sid < len(names):
+                        strat.on_trade(venue, names[sid], px, sz, Side(side or 1), now_ns)
         return touched
 
     def on_book(self, venue: str, symbol_id: int, slot: Any, now_ns: int) -> None:

@@ -71,8 +71,16 @@ class BookView:
 
     @classmethod
     def from_slot(cls, slot: Any) -> BookView:
-        """From a `shm.book.BookView` copy read out of a book slot (status must be ok)."""
-        return cls.from_levels(slot.bids, slot.asks, bool(slot.ok), int(slot.ts_recv))
+        """From a `shm.book.BookView` copy read out of a book slot (status must be ok).
+
+        The slot copy is already float64 (k, 2) and owned by the caller, so its columns are
+        taken as views: no conversion or copy on the engine's per-update path."""
+        b, a = slot.bids, slot.asks
+        if isinstance(b, np.ndarray) and isinstance(a, np.ndarray) and b.ndim == 2 and \
+                a.ndim == 2 and b.dtype == np.float64 and a.dtype == np.float64:
+            return cls(b[:, 0], b[:, 1], a[:, 0], a[:, 1],
+                       bool(slot.ok) and len(b) > 0 and len(a) > 0, int(slot.ts_recv))
+        return cls.from_levels(b, a, bool(slot.ok), int(slot.ts_recv))
 
 
 @dataclass(frozen=True, slots=True)
