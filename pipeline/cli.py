@@ -166,7 +166,8 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 
 BENCHES = {"ring": "bench.ring", "sim_matching": "bench.sim_matching", "oms": "bench.oms",
-           "writer": "bench.writer", "feed": "bench.feed", "strategy": "bench.strategy"}
+           "writer": "bench.writer", "feed": "bench.feed", "strategy": "bench.strategy",
+           "tick_to_order": "bench.tick_to_order"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
