@@ -87,6 +87,7 @@ class EngineCore:
         self._last_desired: dict[tuple[str, str], Any] = {}  # quotes the last diff aimed at
         self._dirty: set[tuple[str, str]] = set()  # markets whose orders changed since
         self.last_tick_recv: dict[tuple[str, str], int] = {}
+        self.books_seen: dict[tuple[str, str], tuple[float, float]] = {}  # best bid, ask
         self._record_seq = 0
         self._denial_log = RateLimitedLog(log, per_s=2.0)
         self._halt_reason = ""
@@ -162,6 +163,7 @@ class EngineCore:
         if self.strategy is not None and (venue, sym) in self.instruments:
             self.strategy.on_book(venue, sym, BookView.from_slot(slot), now_ns)
             if slot.ok:
+                self.books_seen[(venue, sym)] = (float(slot.bids[0][0]), float(slot.asks[0][0]))
                 mid = (slot.bids[0][0] + slot.asks[0][0]) / 2
                 self.portfolio.set_mark(venue, sym, Decimal(repr(float(mid))))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import EngineCore
+from engine.live_state import LiveStatePublisher
 from pipeline.messages import Command
 from pipeline.process import ProcessContext
 from shm.multiwait import MultiWait, WakeWord
@@ -31,6 +32,7 @@ POLL_MAX = 4096
 TIMER_NS = 100_000_000
 RECORD_NS = 1_000_000_000
 STATUS_NS = 5_000_000_000
+PUBLISH_NS = 250_000_000   # live state for hft top / Prometheus
 INSTRUMENT_GRACE_NS = 20_000_000_000
 SHUTDOWN_WAIT_S = 3.0
 COUNTERS = ("ticks", "orders", "cancels", "fills", "rejects", "local_rejects", "open_orders",
@@ -79,6 +81,8 @@ class EngineLoop:
         self.pump = ReportPump(h.report_queue, self.wake)
         self.waiter = MultiWait([r._m.doorbell for r in self.readers.values()], self.wake)
         self.started_ns = time.time_ns()
+        seg = h.extra.get("live_state_segment")
+        self.publisher = LiveStatePublisher(seg) if seg else None
         if ctx.status is not None:
             ctx.status.set_counter_names(list(COUNTERS))
 
@@ -134,7 +138,7 @@ class EngineLoop:
         self.pump.thread.start()
         for q in self.order_qs.values():
             q.put(Command("instruments"))
-        next_timer = next_record = 0
+        next_timer = next_record = next_publish = 0
         next_status = time.time_ns() + STATUS_NS
         ctx = self.ctx
         while not ctx.stopping():
@@ -148,6 +152,9 @@ class EngineLoop:
                 self.core.requote(now, full=True)  # stale books, requote intervals
                 self._flush()
                 self._publish_counters()
+                if self.publisher is not None and now >= next_publish:
+                    next_publish = now + PUBLISH_NS
+                    self.publisher.publish(self.core, now)
             if now >= next_record:
                 next_record = now + RECORD_NS
                 self.core.snapshot_records(now)
@@ -194,8 +201,12 @@ class EngineLoop:
         self.pump.stop.set()
         self.pump.thread.join(timeout=1.0)
         self._publish_counters()
+        if self.publisher is not None:
+            self.publisher.publish(self.core)
 
     def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
         for r in self.readers.values():
             r.close()
         for b in self.books.values():

@@ -112,6 +112,61 @@ class HftCollector(Collector):
             fam.add_metric([labels[k] for k in sorted(labels)], _cumulative(h),
                            sum_value=float(h.a[N_BUCKETS + 1]) / 1e9)
         yield from families.values()
+        yield from self._business()
+
+    def _business(self) -> Iterator[Any]:
+        """Trading figures from the engine's live state, when the source has it."""
+        get = getattr(self.source, "engine_state", None)
+        try:
+            state = get() if get is not None else None
+        except Exception:
+            log.exception("engine state unreadable")
+            state = None
+        if not state:
+            return
+        for name, helptext in (("orders", "Orders sent"), ("fills", "Fills applied"),
+                               ("cancels", "Cancels sent"), ("venue_rejects", "Venue rejects"),
+                               ("risk_rejects", "Orders denied by the RMS")):
+            yield CounterMetricFamily(f"hft_{name}", helptext, value=float(state.get(name, 0)))
+        sent = float(state.get("orders", 0))
+        rej = float(state.get("venue_rejects", 0))
+        yield GaugeMetricFamily("hft_order_success_ratio",
+                                "Orders not rejected by the venue / orders sent",
+                                value=(sent - rej) / sent if sent else 1.0)
+        yield GaugeMetricFamily("hft_open_orders", "Open orders (OMS)",
+                                value=float(state.get("open_orders", 0)))
+        states = {"ACTIVE": 0.0, "REDUCING": 1.0, "HALTED": 2.0}
+        yield GaugeMetricFamily("hft_trading_state",
+                                "0 ACTIVE, 1 REDUCING, 2 HALTED, -1 not started",
+                                value=states.get(str(state.get("trading_state")), -1.0))
+        for key in ("realized", "unrealized", "fees", "equity"):
+            yield GaugeMetricFamily(f"hft_pnl_{key}_quote", f"PnL {key} (quote currency)",
+                                    value=float(state.get(key, 0) or 0))
+        by_reason = CounterMetricFamily("hft_rejects_by_reason", "Rejects by typed reason",
+                                        labels=["reason"])
+        for reason, n in (state.get("rejects_by_reason") or {}).items():
+            by_reason.add_metric([str(reason)], float(n))
+        yield by_reason
+        labels = ["venue", "symbol"]
+        fams = {k: GaugeMetricFamily(f"hft_{k}", h, labels=labels) for k, h in (
+            ("position_base", "Position (base units)"),
+            ("pnl_realized_market_quote", "Realized PnL per market"),
+            ("pnl_unrealized_market_quote", "Unrealized PnL per market"),
+            ("volume_quote", "Traded volume (quote) this run"),
+            ("best_bid", "Venue best bid"), ("best_ask", "Venue best ask"),
+            ("quote_bid", "Our best resting bid"), ("quote_ask", "Our best resting ask"))}
+        for m in state.get("markets", []):
+            lv = [str(m["venue"]), str(m["symbol"])]
+            for fam, field in (("position_base", "position"),
+                               ("pnl_realized_market_quote", "realized"),
+                               ("pnl_unrealized_market_quote", "unrealized"),
+                               ("volume_quote", "volume"), ("best_bid", "bid"),
+                               ("best_ask", "ask"), ("quote_bid", "quote_bid"),
+                               ("quote_ask", "quote_ask")):
+                v = m.get(field)
+                if v not in ("", None):
+                    fams[fam].add_metric(lv, float(v))
+        yield from fams.values()
 
 
 def serve(source: MetricsSource, port: int, host: str = "127.0.0.1") -> tuple[Any, Any]:

@@ -130,6 +130,10 @@ class Supervisor:
             self._closers.append(book)
             rings[venue], books[venue] = rname, bname
             self._segments += [rname, bname]
+        from shm.snapshot import SnapshotSlot
+        live_name = registry.segment_name("snapshot", "engine")
+        self._closers.append(SnapshotSlot.create(live_name))
+        self._segments.append(live_name)
         qbytes = pc.event_queue_bytes
         venues = list(self.config.exchanges.enabled())
         handles = SharedHandles(
@@ -142,7 +146,8 @@ class Supervisor:
             event_queue=MessageQueue("events", qbytes),
             control_queues={s.name: MessageQueue(f"control.{s.name}", 1 << 16) for s in self.specs},
             run_id=f"{self.pid}",
-            extra={"summary_path": self._engine_summary_path()},
+            extra={"summary_path": self._engine_summary_path(),
+                   "live_state_segment": live_name},
         )
         for spec in self.specs:
             self.status.slot(spec.slot).set_role(spec.name, [])

@@ -67,5 +67,23 @@ class SupervisorMetrics:
 
         return [r for r in status_rows() if r["supervisor"] == self.sup.pid]
 
+    def engine_state(self) -> dict[str, Any] | None:
+        """The engine's latest live-state document (shared memory), or None."""
+        handles = self.sup.handles
+        seg = handles.extra.get("live_state_segment") if handles is not None else None
+        if not seg:
+            return None
+        from engine.live_state import read_live_state
+        return read_live_state(seg)
+
     def histograms(self) -> list[Any]:
-        return []  # latency histograms join when the engine and gateways publish them
+        """Tick-to-order and order-to-ack histograms from the engine's live state."""
+        import numpy as np
+
+        from pipeline.histogram import Histogram
+
+        state = self.engine_state()
+        if not state:
+            return []
+        return [(name, {"process": "engine"}, Histogram(np.array(arr, dtype=np.int64)))
+                for name, arr in state.get("histograms_ns", {}).items()]

@@ -1,8 +1,10 @@
 """`hft top`: a live terminal dashboard (rich) over shared memory.
 
-Reads only shared memory — the status table (processes, heartbeats, restarts, counters) and,
-per venue, the book slots (best bid/ask and book state) — so it works while the system runs
-under load and costs the running processes nothing. Refreshes a few times a second.
+Reads only shared memory — the status table (processes, heartbeats, restarts, counters), per
+venue the book slots (best bid/ask and book state), and the engine's live-state snapshot
+(our quotes, positions, PnL, latency histograms, trading state, recent risk events) — so it
+works while the system runs under load and costs the running processes nothing. Refreshes a
+few times a second; `--iterations 1` prints one frame and exits.
 """
 from __future__ import annotations
 
@@ -85,6 +87,72 @@ def read_books() -> list[dict[str, Any]]:
     return out
 
 
+def read_engine_states() -> list[dict[str, Any]]:
+    """The live-state document of every running engine on this machine."""
+    from engine.live_state import read_live_state
+    from shm import registry
+
+    out = []
+    for name in registry.list_segments():
+        if ".snapshot.engine" not in name:
+            continue
+        try:
+            doc = read_live_state(name)
+        except Exception:
+            continue
+        if doc:
+            out.append(doc)
+    return out
+
+
+def market_table(state: dict[str, Any]) -> Table:
+    t = Table(title=f"trading: {state.get('trading_state')}   orders {state.get('orders')}  "
+                    f"fills {state.get('fills')}  open {state.get('open_orders')}  "
+                    f"realized {float(state.get('realized', 0)):.4f}  "
+                    f"unrealized {float(state.get('unrealized', 0)):.4f}  "
+                    f"fees {float(state.get('fees', 0)):.4f}", expand=True)
+    for col in ("venue", "symbol", "bid", "ask", "our bid", "our ask", "position",
+                "realized", "unrealized", "volume", "gateway"):
+        t.add_column(col)
+    for m in state.get("markets", []):
+        t.add_row(m["venue"], m["symbol"], f"{m['bid']:g}", f"{m['ask']:g}",
+                  m["quote_bid"] or "-", m["quote_ask"] or "-", m["position"],
+                  f"{float(m['realized']):.4f}", f"{float(m['unrealized']):.4f}",
+                  f"{float(m['volume']):.2f}", "up" if m["gateway_up"] else "DOWN",
+                  style="" if m["gateway_up"] else "red")
+    return t
+
+
+def latency_table(state: dict[str, Any]) -> Table:
+    import numpy as np
+
+    from pipeline.histogram import Histogram
+
+    t = Table(title="latency (µs)", expand=True)
+    for col in ("path", "count", "p50", "p90", "p99", "max"):
+        t.add_column(col)
+    for name, arr in (state.get("histograms_ns") or {}).items():
+        h = Histogram(np.array(arr, dtype=np.int64))
+        if not h.count:
+            t.add_row(name, "0", "-", "-", "-", "-")
+            continue
+        s = h.summary_us()
+        t.add_row(name, str(h.count), f"{s['p50']:.0f}", f"{s['p90']:.0f}", f"{s['p99']:.0f}",
+                  f"{s['max']:.0f}")
+    return t
+
+
+def risk_table(state: dict[str, Any]) -> Table:
+    t = Table(title="recent risk events", expand=True)
+    for col in ("time", "scope", "change", "reason"):
+        t.add_column(col)
+    for e in state.get("risk_events", [])[-5:]:
+        t.add_row(time.strftime("%H:%M:%S", time.localtime(e["ts"] / 1e9)), e["scope"],
+                  f"{e['old']} -> {e['new']}" if e["kind"] == "state" else e["kind"],
+                  e["reason"])
+    return t
+
+
 def render(cache: dict[int, psutil.Process]) -> Group:
     rows = status_rows()
     parts: list[Any] = [process_table(rows, cache)]
@@ -92,6 +160,11 @@ def render(cache: dict[int, psutil.Process]) -> Group:
         parts.append(book_table(read_books()))
     except Exception as exc:  # dashboard must keep running whatever it reads
         parts.append(f"books unavailable: {exc}")
+    try:
+        for state in read_engine_states():
+            parts += [market_table(state), latency_table(state), risk_table(state)]
+    except Exception as exc:
+        parts.append(f"engine state unavailable: {exc}")
     if not rows:
         parts.append("no hft run is active on this machine")
     return Group(*parts)

@@ -34,7 +34,9 @@ HEADER_BYTES = 1024
 KIND_RING = 1
 KIND_BOOK = 2
 KIND_STATUS = 3
-SEGMENT_KINDS = {KIND_RING: "ring", KIND_BOOK: "book", KIND_STATUS: "status"}
+KIND_SNAPSHOT = 4
+SEGMENT_KINDS = {KIND_RING: "ring", KIND_BOOK: "book", KIND_STATUS: "status",
+                 KIND_SNAPSHOT: "snapshot"}
 
 # magic, version, kind, capacity, itemsize, descr length, (pad), dtype hash
 _HDR = struct.Struct("<QIIQQI4xQ")

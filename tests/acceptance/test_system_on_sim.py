@@ -76,6 +76,8 @@ max_orders_per_second = 200
 [sim]
 seed = 7
 base_port = {base_port}
+[monitoring]
+prometheus_port = {control_port + 1}
 [control]
 port = {control_port}
 tokens = [{{ name = "ops", role = "admin", sha256 = "{token_hash}" }}]
@@ -121,6 +123,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     try:
         time.sleep(KILL_AT_S)
         assert proc.poll() is None, "the system exited early"
+        with urllib.request.urlopen(f"http://127.0.0.1:{control_port + 1}/metrics",
+                                    timeout=10) as r:
+            metrics = r.read().decode()
+        top = subprocess.run([sys.executable, "-m", "pipeline.cli", "top", "--iterations", "1",
+                              "--refresh", "0.2"], cwd=tmp, capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "COLUMNS": "200"})
         kill = _post(control_port, "/kill", token)
         time.sleep(4)  # cancels out, acks back, REST sweep done
         open_after_kill = asyncio.run(_open_orders_at_venues(config, venues))
@@ -130,6 +138,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             proc.kill()
     summary = json.loads((tmp / "summary.json").read_text())
     return {"venues": venues, "summary": summary, "log": out, "kill": kill,
+            "metrics": metrics, "top": top.stdout + top.stderr,
             "open_after_kill": open_after_kill, "config": config, "tmp": tmp,
             "started_ns": started_ns, "rc": proc.returncode}
 
@@ -201,3 +210,44 @@ def test_pnl_equals_what_the_stored_fills_imply_exactly(run: dict[str, Any]) -> 
                   for k, m in s["marks"].items()), Decimal(0))
     assert Decimal(s["realized_pnl"]) + Decimal(s["unrealized_pnl"]) == cash + marked
     assert Decimal(s["fees"]) == fees
+
+
+def _samples(text: str, name: str) -> dict[str, float]:
+    """{label string: value} of one metric in Prometheus text format."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            key, _, value = line.rpartition(" ")
+            out[key[len(name):]] = float(value)
+    return out
+
+
+def test_prometheus_endpoint_exports_plausible_live_figures(run: dict[str, Any]) -> None:
+    text = run["metrics"]
+    up = _samples(text, "hft_process_up")
+    assert up['{process="engine"}'] == 1.0 and up['{process="writer"}'] == 1.0
+    ages = _samples(text, "hft_process_heartbeat_age_seconds")
+    # a beat can land between the exporter reading the clock and the table: tiny negatives
+    assert ages and all(-0.05 < a < 5 for a in ages.values()), sorted(ages.items())
+    assert _samples(text, "hft_orders_total")[""] > 0
+    assert _samples(text, "hft_trading_state")[""] == 0.0  # ACTIVE before the kill
+    for v in run["venues"]:
+        msgs = _samples(text, "hft_events_total")[f'{{counter="messages",process="feed:{v}"}}']
+        assert msgs > 100, (v, msgs)
+        assert f'hft_position_base{{symbol="BTC/USDT",venue="{v}"}}' in text
+        bid = _samples(text, "hft_best_bid")[f'{{symbol="BTC/USDT",venue="{v}"}}']
+        ask = _samples(text, "hft_best_ask")[f'{{symbol="BTC/USDT",venue="{v}"}}']
+        assert 10_000 < bid < ask < 200_000
+    acks = _samples(text, "hft_order_ack_seconds_count")
+    assert acks['{process="engine"}'] > 0
+    p_le_1s = _samples(text, "hft_order_ack_seconds_bucket")['{le="1",process="engine"}']
+    assert p_le_1s == acks['{process="engine"}']  # every ack within a second
+    assert 0.9 <= _samples(text, "hft_order_success_ratio")[""] <= 1.0
+
+
+def test_top_shows_books_quotes_positions_and_latency(run: dict[str, Any]) -> None:
+    out = run["top"]
+    assert "trading: ACTIVE" in out, out[-2000:]
+    assert "latency" in out and "tick_to_order" in out
+    for v in run["venues"]:
+        assert v in out
