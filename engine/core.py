@@ -16,6 +16,7 @@ seen fills move the portfolio and the strategy's inventory. RMS state changes th
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from engine.client_ids import ClientIdFactory
 from engine.oms import OMS, FillApplied, NeedsQuery, OrderUpdated, UnknownOrder
@@ -31,7 +33,7 @@ from engine.rms import RMS, RiskEvent, TradingState
 from engine.strategy.base import BookView
 from engine.strategy.market_maker import MarketMaker, MarketMakerParams
 from engine.strategy.quotes import LiveOrder, diff_quotes
-from pipeline.config import Config
+from pipeline.config import Config, MarketMakingConfig, RiskConfig
 from pipeline.histogram import Histogram
 from pipeline.logging_setup import RateLimitedLog
 from pipeline.messages import (CancelOrder, Command, ExecReport, ExecType, GatewayStatus,
@@ -112,6 +114,13 @@ class EngineCore:
             log.error("trading without %s: no instrument definition from the gateway",
                       ", ".join(missing))
         cfg = self.config
+        self.start_strategy()
+        self.rms = RMS(cfg.risk, cfg.system, dict(self.instruments))
+        log.info("engine trading %d instrument(s) on %s", len(self.instruments),
+                 ", ".join(sorted({v for v, _ in self.instruments})))
+
+    def start_strategy(self) -> None:
+        cfg = self.config
         # keep every quote (half-spread + skew + layers) inside the RMS price collar, so a
         # volatility spike widens quotes up to the collar instead of getting them denied
         mm = cfg.strategy.market_making
@@ -122,13 +131,15 @@ class EngineCore:
         params = dataclasses.replace(
             defaults, max_half_spread_bps=min(defaults.max_half_spread_bps, room * 0.7),
             max_skew_bps=min(defaults.max_skew_bps, room * 0.3))
-        self.strategy = MarketMaker(mm, dict(self.instruments), params,
-                                    stale_book_ms=cfg.risk.stale_book_ms)
-        self.rms = RMS(cfg.risk, cfg.system, dict(self.instruments))
+        strat = MarketMaker(mm, dict(self.instruments), params,
+                            stale_book_ms=cfg.risk.stale_book_ms)
         for v, up in self.gateway_up.items():
-            self.strategy.on_gateway(v, up)
-        log.info("engine trading %d instrument(s) on %s", len(self.instruments),
-                 ", ".join(sorted({v for v, _ in self.instruments})))
+            strat.on_gateway(v, up)
+        for (v, sym) in self.instruments:
+            lots = self.portfolio.position_lots(v, sym)
+            if lots:
+                strat.on_position(v, sym, lots)
+        self.strategy = strat
 
     @property
     def trading(self) -> bool:
@@ -362,6 +373,55 @@ class EngineCore:
             self.requote(now_ns)  # HALTED: pull every quote
         elif name == "resume":
             self._risk_events([e for e in [rms.resume(arg or "operator", now_ns)] if e], now_ns)
+        elif name in ("params", "limits"):
+            try:
+                changes = json.loads(arg)
+                if not isinstance(changes, dict) or not changes:
+                    raise ValueError("expected a non-empty JSON object")
+                if name == "params":
+                    self.set_params(changes, now_ns)
+                else:
+                    self.set_limits(changes, now_ns)
+            except (ValueError, TypeError, ValidationError) as exc:
+                log.error("operator %s refused: %s", name, exc)
+                self._record("risk", {"kind": f"{name}_refused", "reason": str(exc)[:300]},
+                             now_ns)
+
+    def set_params(self, changes: dict[str, Any], now_ns: int) -> None:
+        """New strategy parameters (validated by the config model): the market maker is
+        rebuilt on them and told the positions and gateway states it must know; its signal
+        estimates restart (they re-warm within seconds)."""
+        cfg = self.config
+        mm = MarketMakingConfig.model_validate({**cfg.strategy.market_making.model_dump(),
+                                                **changes})
+        self.config = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(
+            update={"market_making": mm})})
+        if self.strategy is None:
+            return
+        self.strategy = None
+        self.start_strategy()
+        self._last_desired.clear()
+        log.warning("strategy parameters changed: %s", changes)
+        self._record("risk", {"kind": "params", "reason": json.dumps(changes)}, now_ns)
+
+    def set_limits(self, changes: dict[str, Any], now_ns: int) -> None:
+        """New risk limits (validated by the config model): a new RMS on them takes over the
+        old one's trading states, equity marks and denial history."""
+        cfg = self.config
+        risk = RiskConfig.model_validate({**cfg.risk.model_dump(), **changes})
+        self.config = cfg.model_copy(update={"risk": risk})
+        old = self.rms
+        if old is None:
+            return
+        new = RMS(risk, cfg.system, dict(self.instruments))
+        for attr in ("state", "venue_state", "_venue_down", "_feed_stale", "kill_pending",
+                     "events", "peak_equity", "day_start_equity", "last_equity", "_day",
+                     "denials", "deny_counts", "passed", "balances", "_capacity"):
+            if hasattr(old, attr):
+                setattr(new, attr, getattr(old, attr))
+        self.rms = new
+        log.warning("risk limits changed: %s", changes)
+        self._record("risk", {"kind": "limits", "reason": json.dumps(changes)}, now_ns)
 
     def on_timer(self, now_ns: int) -> None:
         for cid in self.oms.in_flight_timeouts(now_ns, STATUS_QUERY_AFTER_NS):

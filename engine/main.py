@@ -120,7 +120,7 @@ class EngineLoop:
     def _commands(self, now: int) -> None:
         for cmd in self.ctx.poll_commands(timeout=0):
             name = getattr(cmd, "name", "")
-            if name in ("kill", "halt", "resume"):
+            if name in ("kill", "halt", "resume", "params", "limits"):
                 log.warning("operator command: %s %s", name, getattr(cmd, "arg", ""))
                 self.core.on_command(name, getattr(cmd, "arg", ""), now)
 

@@ -215,3 +215,32 @@ def test_after_a_reconnect_orders_the_venue_no_longer_lists_are_queried() -> Non
     queried = {m.arg.split("|")[1] for m in out.get("gate", []) if getattr(m, "name", "") == "status"}
     assert queried == {o.client_id for o in placed[1:]}
     assert core.stats.reconcile_queries == len(placed) - 1
+
+
+def test_operator_params_rebuild_the_strategy_and_keep_the_inventory() -> None:
+    core = _core()
+    core.requote(T0)
+    out, _ = core.take()
+    buy = next(o for o in _orders(out, "gate") if o.side is Side.BUY)
+    core.on_report(_ack(buy), T0)
+    core.on_report(_ack(buy, status=OrderStatus.FILLED, exec_type=ExecType.TRADE,
+                        filled_lots=buy.lots, last_lots=buy.lots,
+                        last_price_ticks=buy.price_ticks, trade_id="T9"), T0)
+    before = core.strategy.position_qty("BTC/USDT")
+    core.on_command("params", '{"spread_bps": 20}', T0)
+    assert core.config.strategy.market_making.spread_bps == 20
+    assert core.strategy.position_qty("BTC/USDT") == before != 0
+    core.on_command("params", '{"spread_bps": -1}', T0)   # invalid: refused, nothing changes
+    assert core.config.strategy.market_making.spread_bps == 20
+    _, recs = core.take()
+    assert [r.body["kind"] for r in recs if r.kind == "risk"] == ["params", "params_refused"]
+
+
+def test_operator_limits_replace_the_rms_and_keep_its_state() -> None:
+    core = _core()
+    core.on_command("halt", "test", T0)
+    core.on_command("limits", '{"max_open_orders": 3}', T0)
+    assert core.rms.risk.max_open_orders == 3
+    assert core.rms.state.name == "HALTED"  # state carried over
+    core.on_command("limits", '{"max_open_orders": "lots"}', T0)
+    assert core.rms.risk.max_open_orders == 3
