@@ -23,6 +23,7 @@ from feeds.feed_core import COUNTERS, FeedCore
 from feeds.sim.endpoints import endpoints_for
 from feeds.ws import WsClient, WsSettings
 from pipeline.errors import ProtocolError
+from pipeline.messages import Record
 from pipeline.process import ProcessContext
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,15 @@ SNAPSHOT_RETRY_S = 1.0
 GARBAGE_WINDOW_S = 5.0       # judge the stream's health over this window
 GARBAGE_MIN_ERRORS = 50      # ...and reconnect when at least this many frames were bad
 GARBAGE_SHARE = 0.5          # ...making up at least this share of what arrived
+
+
+SNAPSHOT_CONN = "snapshot:"   # capture records of REST snapshots: conn = this + venue symbol
+
+
+def capture_record(venue: str, conn: str, data: str | bytes, ts_recv: int) -> Record:
+    """One raw frame for the writer's capture files (writer/capture.py record format)."""
+    frame = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+    return Record("capture", {"venue": venue, "conn": conn, "ts": ts_recv, "frame": frame})
 
 
 def load_feed_adapter(venue: str, config: Any) -> FeedAdapter:
@@ -62,6 +72,8 @@ class FeedDriver:
                              stale_ns=cfg.risk.stale_book_ms * 1_000_000)
         self.clients: list[WsClient] = []
         self.inflight: set[str] = set()
+        # raw frames tee'd to the writer's capture files (`hft replay`), when capture is on
+        self.capture_q = ctx.handles.extra.get("capture_queue")
         self.garbage_reconnects = 0
         self._window = (time.monotonic(), 0, 0)  # start, messages, parse errors
         self.stop = asyncio.Event()
@@ -76,8 +88,13 @@ class FeedDriver:
                               idle_timeout_s=plan.idle_timeout_s,
                               max_lifetime_s=plan.max_lifetime_s)
         client: WsClient
+        capture_q = self.capture_q
+        venue = self.adapter.venue
+        conn = plan.url.rsplit("/", 1)[-1][:64] or "ws"
 
         def on_frame(data: Any, ts_recv: int) -> None:
+            if capture_q is not None:  # non-blocking: a full queue is a counted drop
+                capture_q.put(capture_record(venue, conn, data, ts_recv))
             core.on_frame(data, ts_recv)
             if core.replies:
                 for r in core.replies:
@@ -103,7 +120,12 @@ class FeedDriver:
             payload = await fetch_json(http, self.endpoints.rest,
                                        self.adapter.snapshot_request(venue_symbol))
             snap = self.adapter.parse_snapshot(venue_symbol, payload)
-            self.core.on_snapshot(snap, time.time_ns())
+            ts = time.time_ns()
+            if self.capture_q is not None:  # replay needs the snapshots the feed used
+                self.capture_q.put(capture_record(self.adapter.venue,
+                                                  SNAPSHOT_CONN + venue_symbol,
+                                                  orjson.dumps(payload), ts))
+            self.core.on_snapshot(snap, ts)
         except asyncio.CancelledError:
             raise
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:

@@ -95,6 +95,18 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Captured frames back through the feed code; prints what the books ended as."""
+    from pipeline.replay import main as replay_main
+
+    try:
+        config = load_config(_config_path(args.config))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return replay_main(args.path, config, args.speed, args.venue, args.books_json)
+
+
 def status_rows() -> list[dict[str, Any]]:
     """Every process of every live run on this machine, from the shared status tables."""
     from shm import registry
@@ -381,6 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--scenario", help="fault scenario: calm, gappy, flaky, stress")
     sm.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds")
     sm.set_defaults(func=cmd_sim)
+
+    rp = sub.add_parser("replay", help="push captured frames back through the feed code")
+    rp.add_argument("path", help="a capture file or folder (data/capture/<venue>)")
+    rp.add_argument("--config")
+    rp.add_argument("--speed", type=float, default=0.0, help="0 = as fast as possible; 1 = real time")
+    rp.add_argument("--venue")
+    rp.add_argument("--books-json", help="write the final top-20 books here")
+    rp.set_defaults(func=cmd_replay)
 
     b = sub.add_parser("bench", help="run a benchmark (or all) and print its figures")
     b.add_argument("name", choices=[*BENCHES, "all"])

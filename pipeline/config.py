@@ -194,6 +194,8 @@ class PipelineConfig(_Model):
     book_depth: int = Field(20, ge=1, le=400)
     restart: RestartConfig = RestartConfig()
     shutdown_timeout_s: float = Field(10.0, gt=0)
+    capture: bool = Field(False, description="tee raw venue frames to capture files")
+    capture_queue_bytes: int = Field(64 << 20, ge=1 << 16)
 
     @field_validator("tick_ring_capacity")
     @classmethod

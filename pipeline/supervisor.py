@@ -147,7 +147,10 @@ class Supervisor:
             control_queues={s.name: MessageQueue(f"control.{s.name}", 1 << 16) for s in self.specs},
             run_id=f"{self.pid}",
             extra={"summary_path": self._engine_summary_path(),
-                   "live_state_segment": live_name},
+                   "live_state_segment": live_name,
+                   # raw frames feeds -> writer (capture files), only when capture is on
+                   "capture_queue": MessageQueue("capture", pc.capture_queue_bytes)
+                   if pc.capture else None},
         )
         for spec in self.specs:
             self.status.slot(spec.slot).set_role(spec.name, [])

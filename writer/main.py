@@ -22,6 +22,7 @@ from typing import Any
 from pipeline.ipc import MessageQueue
 from pipeline.messages import encode
 from writer import storage
+from writer.capture import CaptureWriter
 from writer.core import Writer, WriterStats
 from writer.redis_state import RedisState
 
@@ -44,6 +45,7 @@ class WriterSettings:
 class WriterSources:
     tick_readers: list[Any] = field(default_factory=list)
     event_queue: Any = None
+    capture_queue: Any = None   # Record("capture", {venue, conn, ts, frame}) from the feeds
 
 
 def run_writer(settings: WriterSettings, stop_event: Any, sources: WriterSources,
@@ -57,11 +59,15 @@ def run_writer(settings: WriterSettings, stop_event: Any, sources: WriterSources
                flush_ns=settings.flush_ms * 1_000_000, redis=rstate, schema=settings.schema)
     w.drain_spool()  # a previous run's unsent batches go first
     lost_seen = 0
+    captures = CaptureSink(os.path.join(settings.data_dir, "capture")) \
+        if sources.capture_queue is not None else None
     try:
         while not stop_event.is_set():
             if beat is not None:
                 beat()
             got = _drain_once(w, sources, settings.batch_rows)
+            if captures is not None:
+                got += captures.drain(sources.capture_queue)
             lost = sum(r.lost_records for r in sources.tick_readers)
             w.stats.ring_lapped = sum(r.lapped_count for r in sources.tick_readers)
             w.stats.ring_lost = lost
@@ -79,12 +85,49 @@ def run_writer(settings: WriterSettings, stop_event: Any, sources: WriterSources
             if not got:
                 time.sleep(settings.poll_sleep_s)
         _drain_once(w, sources, 1 << 30)
+        if captures is not None:
+            captures.drain(sources.capture_queue)
+            captures.close()
+            w.stats.extra["captured_frames"] = captures.frames
         w.close()
         return w.stats
     finally:
         pgh.stop()
         if rh is not None:
             rh.stop()
+
+
+class CaptureSink:
+    """Capture records from the feeds into one rotating `CaptureWriter` per venue."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.writers: dict[str, CaptureWriter] = {}
+        self.frames = 0
+        self.bad = 0
+
+    def drain(self, q: Any, limit: int = 65536) -> int:
+        items = q.get_many(timeout=0, max_messages=limit)
+        for rec in items:
+            body = getattr(rec, "body", None)
+            try:
+                venue, conn, ts = str(body["venue"]), str(body["conn"]), int(body["ts"])
+                frame = body["frame"]
+                data = frame.encode("utf-8", "surrogateescape") if isinstance(frame, str) \
+                    else bytes(frame)
+            except (TypeError, KeyError, ValueError):
+                self.bad += 1
+                continue
+            cw = self.writers.get(venue)
+            if cw is None:
+                cw = self.writers[venue] = CaptureWriter(os.path.join(self.folder, venue), venue)
+            cw.write(ts, data, conn)
+            self.frames += 1
+        return len(items)
+
+    def close(self) -> None:
+        for cw in self.writers.values():
+            cw.close()
 
 
 def _drain_once(w: Writer, sources: WriterSources, limit: int) -> int:
@@ -129,7 +172,8 @@ def main(ctx: Any) -> int:
 
     try:
         stats = run_writer(settings, ctx.stop_event,
-                           WriterSources(readers, ctx.handles.event_queue), beat=beat)
+                           WriterSources(readers, ctx.handles.event_queue,
+                                         ctx.handles.extra.get("capture_queue")), beat=beat)
     finally:
         for r in readers:
             r.close()
