@@ -88,6 +88,7 @@ class EngineCore:
         self._listed: dict[str, set[str]] = {}   # venue -> client ids in its open-order list
         self._last_desired: dict[tuple[str, str], Any] = {}  # quotes the last diff aimed at
         self._dirty: set[tuple[str, str]] = set()  # markets whose orders changed since
+        self._cid_of: dict[tuple[str, str], str] = {}  # (venue, venue order id) -> client id
         self.last_tick_recv: dict[tuple[str, str], int] = {}
         self.books_seen: dict[tuple[str, str], tuple[float, float]] = {}  # best bid, ask
         self._record_seq = 0
@@ -257,6 +258,12 @@ class EngineCore:
             self.on_instrument(msg)
 
     def on_report(self, r: ExecReport, now_ns: int) -> None:
+        if r.venue_order_id:
+            key = (r.venue, r.venue_order_id)
+            if r.client_id:
+                self._cid_of[key] = r.client_id
+            elif key in self._cid_of:  # a venue record naming the order by its id only
+                r = dataclasses.replace(r, client_id=self._cid_of[key])
         if r.exec_type is ExecType.STATUS:
             self._listed.setdefault(r.venue, set()).add(r.client_id)
         if r.exec_type is ExecType.NEW and r.ts_sent and r.ts_recv >= r.ts_sent:
@@ -297,8 +304,9 @@ class EngineCore:
 
     def _orphan(self, r: ExecReport, now_ns: int) -> None:
         """A venue order the OMS does not know (found by reconciliation): cancel it."""
-        if r.status.is_terminal or r.venue not in self.out:
-            return
+        if r.status.is_terminal or r.venue not in self.out or \
+                r.exec_type not in (ExecType.STATUS, ExecType.NEW):
+            return  # a fill of an order we do not know is money (applied), not an orphan
         self.stats.orphans_cancelled += 1
         log.warning("%s: orphan order %s (%s) found at the venue: cancelling", r.venue,
                     r.client_id or r.venue_order_id, r.symbol)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -39,32 +37,6 @@ COUNTERS = ("ticks", "orders", "cancels", "fills", "rejects", "local_rejects", "
             "requotes", "parks")
 
 
-class ReportPump:
-    """Blocks on the report queue in a thread (faster-fifo waits in C, without the GIL) and
-    wakes the engine loop through the wake word."""
-
-    def __init__(self, queue: Any, wake: WakeWord) -> None:
-        self.queue = queue
-        self.wake = wake
-        self.items: deque[Any] = deque()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="reports", daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            msgs = self.queue.get_many(timeout=0.1)
-            if msgs:
-                self.items.extend(msgs)
-                self.wake.wake()
-
-    def drain(self) -> list[Any]:
-        out = []
-        items = self.items
-        while items:
-            out.append(items.popleft())
-        return out
-
-
 class EngineLoop:
     def __init__(self, ctx: ProcessContext) -> None:
         from shm.book import BookSlots
@@ -77,9 +49,10 @@ class EngineLoop:
         self.books = {v: BookSlots.attach(h.book_segments[v]) for v in self.core.venues}
         self.order_qs = {v: h.order_queues[v] for v in self.core.venues}
         self.events_q = h.event_queue
-        self.wake = WakeWord()
-        self.pump = ReportPump(h.report_queue, self.wake)
-        self.waiter = MultiWait([r._m.doorbell for r in self.readers.values()], self.wake)
+        self.reports_q = h.report_queue
+        # one park covers every tick ring and the execution-report queue
+        self.waiter = MultiWait([r._m.doorbell for r in self.readers.values()] +
+                                [h.report_queue.doorbell], WakeWord())
         self.started_ns = time.time_ns()
         seg = h.extra.get("live_state_segment")
         self.publisher = LiveStatePublisher(seg) if seg else None
@@ -87,7 +60,7 @@ class EngineLoop:
             ctx.status.set_counter_names(list(COUNTERS))
 
     def _ready(self) -> bool:
-        return bool(self.pump.items) or any(r.available() for r in self.readers.values())
+        return any(r.available() for r in self.readers.values()) or self.reports_q.nonempty()
 
     def _flush(self) -> None:
         out, recs = self.core.take()
@@ -106,7 +79,7 @@ class EngineLoop:
                 for sid in core.on_ticks(venue, rows, now):
                     core.on_book(venue, sid, self.books[venue].read(sid), now)
                     moved.add((venue, core.symbols[venue][sid]))
-        msgs = self.pump.drain()
+        msgs = self.reports_q.get_many(timeout=0)
         for m in msgs:
             core.on_message(m, now)
         if not core.trading and (core.complete() or (
@@ -135,7 +108,6 @@ class EngineLoop:
             st.set(i, v)
 
     def run(self) -> None:
-        self.pump.thread.start()
         for q in self.order_qs.values():
             q.put(Command("instruments"))
         next_timer = next_record = next_publish = 0
@@ -190,7 +162,7 @@ class EngineLoop:
         while core.oms.n_open() and time.monotonic() < deadline:
             self.waiter.wait(self._ready, 0.05)
             now = time.time_ns()
-            for m in self.pump.drain():
+            for m in self.reports_q.get_many(timeout=0):
                 core.on_message(m, now)
             self._flush()
         if core.oms.n_open():
@@ -198,8 +170,6 @@ class EngineLoop:
                       core.oms.n_open(), SHUTDOWN_WAIT_S)
         core.snapshot_records(time.time_ns())
         self._flush()
-        self.pump.stop.set()
-        self.pump.thread.join(timeout=1.0)
         self._publish_counters()
         if self.publisher is not None:
             self.publisher.publish(self.core)

@@ -125,6 +125,10 @@ class GatewayAdapter(Protocol):
     def open_orders_request(self, now_ms: int) -> HttpRequest: ...
     def parse_open_orders(self, payload: Any, ts_recv: int) -> list[Any]:
         """Open orders as ExecReports with exec_type STATUS."""
+    def recent_fills_requests(self, now_ms: int, since_ms: int) -> list[HttpRequest]:
+        """Our fills at the venue since `since_ms` (one request per symbol where needed)."""
+    def parse_recent_fills(self, payload: Any, ts_recv: int) -> list[Any]:
+        """TRADE ExecReports with trade ids (the engine applies each trade id once)."""
     def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None: ...
     def deadman_request(self, now_ms: int, timeout_s: int) -> HttpRequest | None:
         """The venue's cancel-all-after / countdown, or None when the venue has none."""

@@ -36,6 +36,7 @@ from pipeline.process import ProcessContext
 log = logging.getLogger(__name__)
 
 TIMER_S = 0.05
+RECONCILE_FILLS_WINDOW_MS = 10 * 60 * 1000  # fills this far before our start are re-sent
 DEADMAN_TIMEOUT_S = 10      # venue-side cancel-all-after window, refreshed every third of it
 
 
@@ -57,6 +58,7 @@ class GatewayDriver:
         self.core: GatewayCore | None = None
         self.client: WsClient | None = None
         self.session_up = False
+        self.started_ms = int(time.time() * 1000)
         self.stop = asyncio.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http: aiohttp.ClientSession | None = None
@@ -135,8 +137,31 @@ class GatewayDriver:
             log.warning("%s: %s failed: %s", self.venue, what, exc)
             return None
 
+    async def _recent_fills(self) -> list[Any]:
+        """Our fills at the venue over the reconcile window: whatever was missed while this
+        gateway was down or disconnected comes back here (the engine dedups by trade id)."""
+        now_ms = int(time.time() * 1000)
+        since = min(self.started_ms, now_ms) - RECONCILE_FILLS_WINDOW_MS
+        out: list[Any] = []
+        for req in self.adapter.recent_fills_requests(now_ms, since):
+            payload = await self._rest_quiet(req, "recent fills")
+            if payload is None:
+                continue
+            try:
+                out += self.adapter.parse_recent_fills(payload, time.time_ns())
+            except ProtocolError as exc:
+                log.warning("%s: recent fills unreadable: %s", self.venue, exc)
+        return out
+
     async def _reconcile(self) -> None:
-        """Open orders from the venue -> STATUS reports; the OMS settles the differences."""
+        """Recent fills, then open orders from the venue -> reports; the engine's OMS
+        applies missed fills once (trade ids) and settles every order the venue no longer
+        lists (it asks for each)."""
+        fills = await self._recent_fills()
+        if fills:
+            self.reports_q.put_many(fills)
+            self.events_q.put_many(fills)
+            log.info("%s: %d recent fill(s) replayed to the engine", self.venue, len(fills))
         payload = await self._rest_quiet(
             self.adapter.open_orders_request(int(time.time() * 1000)), "open orders")
         if payload is None:

@@ -2,8 +2,14 @@
 (gateways -> engine), events (engine/gateways -> writer) and control commands.
 
 A thin layer over `faster_fifo.Queue` (a shared-memory circular buffer with a process-shared
-mutex and condition variable; far faster than `multiprocessing.Queue`). Messages travel as the
-compact bytes of `pipeline.messages.encode`; the queue itself carries raw bytes (no pickle).
+mutex; far faster than `multiprocessing.Queue`). Messages travel as the compact bytes of
+`pipeline.messages.encode`; the queue itself carries raw bytes (no pickle).
+
+Waiting never happens inside faster_fifo: its blocking `get` parks on a process-shared
+condition variable, and a consumer SIGKILLed while parked there can leave it so that every
+later `put` blocks for ever (seen: killing a gateway froze the engine). Consumers here take
+what is queued without blocking and, when there is nothing, park on a futex doorbell of the
+queue's own (`shm.bell`), which producers ring only when someone is parked.
 
 Bounded: a full queue never blocks the hot path. `put` returns False and counts a drop —
 the caller decides (the engine treats a full order queue as "gateway not keeping up" and does
@@ -15,12 +21,19 @@ restarted child gets them again.
 """
 from __future__ import annotations
 
+import itertools
+import os
+import time
 from collections.abc import Iterable
 from queue import Empty, Full
+from typing import Any
 
 import faster_fifo
 
 from pipeline.messages import Message, decode, encode
+
+_ids = itertools.count()
+PARK_SLICE_S = 0.25  # a park is re-checked at least this often (bounds a missed wake-up)
 
 
 def _raw(b: bytes) -> bytes:
@@ -35,8 +48,13 @@ class MessageQueue:
     """
 
     def __init__(self, name: str, max_bytes: int = 8 << 20) -> None:
+        from shm import registry
+        from shm.bell import Bell
+
         self.name = name
         self._q = faster_fifo.Queue(max_size_bytes=max_bytes, loads=_raw, dumps=_raw)
+        self._bell = Bell.create(registry.segment_name("bell", f"{name}.{next(_ids)}"))
+        self._creator = os.getpid()
         self.sent = 0
         self.dropped_full = 0
         self.received = 0
@@ -44,12 +62,25 @@ class MessageQueue:
 
     def __getstate__(self) -> dict:
         # counters are per-process: a child starts from zero
-        return {"name": self.name, "_q": self._q}
+        return {"name": self.name, "_q": self._q, "bell": self._bell.name,
+                "creator": self._creator}
 
     def __setstate__(self, state: dict) -> None:
+        from shm.bell import Bell
+
         self.name = state["name"]
         self._q = state["_q"]
+        self._bell = Bell.attach(state["bell"])
+        self._creator = state["creator"]
         self.sent = self.dropped_full = self.received = self.decode_errors = 0
+
+    @property
+    def doorbell(self) -> Any:
+        """The queue's futex doorbell (for waiters that watch several sources at once)."""
+        return self._bell.doorbell
+
+    def nonempty(self) -> bool:
+        return self._q.qsize() > 0
 
     # -- producer ----------------------------------------------------------------------------
     def put(self, msg: Message) -> bool:
@@ -60,6 +91,7 @@ class MessageQueue:
             self.dropped_full += 1
             return False
         self.sent += 1
+        self._bell.ring_if_parked()
         return True
 
     def put_many(self, msgs: Iterable[Message]) -> bool:
@@ -73,31 +105,40 @@ class MessageQueue:
             self.dropped_full += len(data)
             return False
         self.sent += len(data)
+        self._bell.ring_if_parked()
         return True
 
     def put_blocking(self, msg: Message, timeout: float) -> bool:
-        """For cold paths only (shutdown commands): wait up to `timeout` s for room."""
-        try:
-            self._q.put(encode(msg), block=True, timeout=timeout)
-        except Full:
-            self.dropped_full += 1
-            return False
-        self.sent += 1
-        return True
+        """For cold paths only (shutdown commands): retry up to `timeout` s for room."""
+        data = encode(msg)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._q.put_nowait(data)
+            except Full:
+                if time.monotonic() >= deadline:
+                    self.dropped_full += 1
+                    return False
+                time.sleep(0.001)
+                continue
+            self.sent += 1
+            self._bell.ring_if_parked()
+            return True
 
     # -- consumer ----------------------------------------------------------------------------
     def get_many(self, timeout: float = 0.0, max_messages: int = 4096) -> list[Message]:
         """Every available message (up to `max_messages`), waiting up to `timeout` seconds for
         the first one (0 = don't wait). The wait parks on the queue's condition variable, so
         an idle consumer uses no CPU. Undecodable messages are counted and skipped."""
-        try:
-            if timeout > 0:
-                raw = self._q.get_many(block=True, timeout=timeout,
-                                       max_messages_to_get=max_messages)
-            else:
-                raw = self._q.get_many_nowait(max_messages_to_get=max_messages)
-        except Empty:
-            return []
+        raw = self._take(max_messages)
+        if not raw and timeout > 0:
+            deadline = time.monotonic() + timeout
+            while not raw:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._bell.doorbell.park(self.nonempty, min(left, PARK_SLICE_S))
+                raw = self._take(max_messages)
         out: list[Message] = []
         for b in raw:
             try:
@@ -107,8 +148,18 @@ class MessageQueue:
         self.received += len(out)
         return out
 
+    def _take(self, max_messages: int) -> list[bytes]:
+        try:
+            return self._q.get_many_nowait(max_messages_to_get=max_messages)
+        except Empty:
+            return []
+
     def qsize(self) -> int:
         return self._q.qsize()
 
     def close(self) -> None:
+        """Close this process's handle; the creating process also unlinks the doorbell."""
         self._q.close()
+        self._bell.close()
+        if os.getpid() == self._creator:
+            self._bell.unlink()

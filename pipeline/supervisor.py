@@ -364,8 +364,10 @@ class Supervisor:
             except Exception:  # pragma: no cover - best effort at exit
                 log.exception("close failed")
         if self.handles is not None:
+            capture = self.handles.extra.get("capture_queue")
             for q in [*self.handles.order_queues.values(), self.handles.report_queue,
-                      self.handles.event_queue, *self.handles.control_queues.values()]:
+                      self.handles.event_queue, *self.handles.control_queues.values(),
+                      *([capture] if capture is not None else [])]:
                 q.close()
         for name in self._segments:
             registry.unlink(name)

@@ -307,6 +307,16 @@ class BinanceGatewayAdapter:
     def parse_open_orders(self, payload: Any, ts_recv: int) -> list[Any]:
         return list(orders.parse_rest_open_orders(payload, self.instruments, ts_recv))
 
+    def recent_fills_requests(self, now_ms: int, since_ms: int) -> list[HttpRequest]:
+        """`myTrades` per traded symbol since `since_ms` (reconciliation on connect)."""
+        return [_http(orders.build_rest_my_trades(vs, self.api_key, self.secret, now_ms,
+                                                  start_time_ms=since_ms,
+                                                  recv_window=self.recv_window_ms))
+                for vs in sorted(self.instruments)]
+
+    def parse_recent_fills(self, payload: Any, ts_recv: int) -> list[Any]:
+        return list(orders.parse_rest_my_trades(payload, self.instruments, ts_recv))
+
     def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None:
         return _http(orders.build_rest_cancel_all(inst.venue_symbol, self.api_key, self.secret,
                                                   now_ms, recv_window=self.recv_window_ms))

@@ -237,6 +237,15 @@ class GateGatewayAdapter:
     def parse_open_orders(self, payload: Any, ts_recv: int) -> list[Any]:
         return orders.parse_open_orders(payload, self.by_pair, ts_recv)  # type: ignore
 
+    def recent_fills_requests(self, now_ms: int, since_ms: int) -> list[HttpRequest]:
+        """`/spot/my_trades` per traded pair since `since_ms`: missed fills on reconnect."""
+        return [to_http(orders.rest_my_trades(self.creds, now_ms // 1000, pair, limit=1000,
+                                              from_s=since_ms // 1000))
+                for pair in sorted(self.by_pair)]
+
+    def parse_recent_fills(self, payload: Any, ts_recv: int) -> list[Any]:
+        return orders.parse_my_trades(payload, self.by_pair, ts_recv)  # type: ignore
+
     def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None:
         self._know(inst)
         return to_http(orders.rest_cancel_all(self.creds, now_ms // 1000, inst.venue_symbol))

@@ -291,6 +291,13 @@ class OkxGatewayAdapter:
                 self._new_sent.setdefault(r.client_id, None)
         return reports  # type: ignore[return-value]
 
+    def recent_fills_requests(self, now_ms: int, since_ms: int) -> list[HttpRequest]:
+        """`/api/v5/trade/fills` (the newest 100, last 3 days): missed fills on reconnect."""
+        return [to_http(orders.rest_fills(self.creds, now_ms, demo=self.demo))]
+
+    def parse_recent_fills(self, payload: Any, ts_recv: int) -> list[Any]:
+        return orders.parse_fills(payload, self.by_inst_id, ts_recv)  # type: ignore
+
     def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None:
         """Spot OKX has no cancel-all call: `cancel-batch-orders` for the (up to 20 newest)
         open orders of `inst` this adapter has seen (pushes and reconciliation); None when it

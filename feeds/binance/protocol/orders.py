@@ -23,7 +23,7 @@ from typing import Any
 from pipeline.errors import ProtocolError
 from pipeline.marketdata import Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
-from pipeline.model import Instrument, OrderStatus, OrderType, RejectReason, TimeInForce
+from pipeline.model import Instrument, OrderStatus, OrderType, RejectReason, Side, TimeInForce
 
 from . import constants as C
 from ._wire import (
@@ -281,6 +281,46 @@ def build_rest_open_orders(api_key: str, secret: str, timestamp_ms: int, *,
     """`GET /api/v3/openOrders` (weight 6 with a symbol, 80 without)."""
     p = {"symbol": venue_symbol} if venue_symbol else {}
     return _rest("GET", C.PATH_OPEN_ORDERS, p, api_key, secret, timestamp_ms, recv_window)
+
+
+def build_rest_my_trades(venue_symbol: str, api_key: str, secret: str, timestamp_ms: int, *,
+                         start_time_ms: int | None = None, limit: int = 1000,
+                         recv_window: int | None = None) -> RestRequest:
+    """`GET /api/v3/myTrades` for one symbol (weight 20): our fills, for reconciliation."""
+    p: dict[str, Any] = {"symbol": venue_symbol, "limit": limit}
+    if start_time_ms is not None:
+        p["startTime"] = start_time_ms
+    return _rest("GET", C.PATH_MY_TRADES, p, api_key, secret, timestamp_ms, recv_window)
+
+
+def parse_rest_my_trades(payload: Any, instruments: Instruments, ts_recv: int
+                         ) -> list[ExecReport]:
+    """`GET /api/v3/myTrades` body -> TRADE reports. A trade names its order by `orderId`
+    only (no client id): the engine maps it to its order; the trade id makes it idempotent."""
+    out: list[ExecReport] = []
+    try:
+        for t in as_list(payload, "myTrades"):
+            t = as_obj(t, "trade")
+            inst = _inst(instruments, get_str(t, "symbol"))
+            if inst is None:
+                continue
+            lots = _nearest(get_dec(t, "qty"), inst.lot_size)
+            px = _nearest(get_dec(t, "price"), inst.tick_size)
+            out.append(ExecReport(
+                venue=VENUE, symbol=inst.symbol, client_id="",
+                venue_order_id=str(get_int(t, "orderId")), exec_type=ExecType.TRADE,
+                status=OrderStatus.PARTIALLY_FILLED,
+                side=Side.BUY if get_bool(t, "isBuyer") else Side.SELL,
+                price_ticks=px, lots=0, filled_lots=0, last_lots=lots, last_price_ticks=px,
+                fee=get_dec(t, "commission", signed=True),
+                fee_asset=get_str(t, "commissionAsset"), trade_id=str(get_int(t, "id")),
+                is_maker=get_bool(t, "isMaker"), ts_event=ms_to_ns(field(t, "time"), "'time'"),
+                ts_recv=ts_recv))
+    except ProtocolError:
+        raise
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise err(f"malformed myTrades body ({type(exc).__name__})") from None
+    return out
 
 
 # -- parsed records --------------------------------------------------------------------------
