@@ -242,7 +242,8 @@ class GatewayDriver:
             self.core = GatewayCore(self.adapter, {s: i for s, i in instruments.items()
                                                    if s in wanted},
                                     cfg.system.max_orders_per_second, time.time_ns,
-                                    lambda: int(time.time() * 1000))
+                                    lambda: int(time.time() * 1000),
+                                    enforce_venue_limits=cfg.system.enforce_venue_order_limits)
             self._announce_instruments()
             self.client = self._make_client()
             ws_task = asyncio.ensure_future(self.client.run(self.stop))

@@ -51,6 +51,9 @@ class _Model(BaseModel):
 class SystemConfig(_Model):
     log_level: LogLevel = "INFO"
     max_orders_per_second: float = Field(50.0, gt=0)
+    enforce_venue_order_limits: bool = Field(
+        True, description="false only for benchmarks against the simulator: gateways then "
+                          "pace by max_orders_per_second alone")
     data_dir: str = "data"
     run_duration_s: float = Field(0.0, ge=0, description="0 = run until stopped")
 
