@@ -179,7 +179,7 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 BENCHES = {"ring": "bench.ring", "sim_matching": "bench.sim_matching", "oms": "bench.oms",
            "writer": "bench.writer", "feed": "bench.feed", "strategy": "bench.strategy",
-           "tick_to_order": "bench.tick_to_order", "orders": "bench.orders"}
+           "tick_to_order": "bench.tick_to_order", "orders": "bench.orders", "sim": "bench.sim"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
