@@ -25,7 +25,8 @@ _NAME_RE = re.compile(r"^hft\.(\d+)\.[A-Za-z0-9_.:-]+$")
 def segment_name(kind: str, name: str, owner_pid: int | None = None) -> str:
     """Canonical segment name for `kind` (ring, book, status, ...) and `name`."""
     pid = os.getpid() if owner_pid is None else owner_pid
-    safe = re.sub(r"[^A-Za-z0-9_.:-]", "_", name)
+    # no ':' either: multiprocessing's resource tracker splits its messages on it
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     return f"{PREFIX}{pid}.{kind}.{safe}"
 
 
