@@ -98,7 +98,7 @@ def verify_rest(secret: str | bytes, query: str, body: str = "") -> bool:
     if not sig:
         return False
     want = sign_rest(secret, q_payload, b_payload)
-    return hmac.compare_digest(want, sig.lower())
+    return _same(want, sig.lower())
 
 
 # -- WebSocket API ---------------------------------------------------------------------------
@@ -130,4 +130,11 @@ def verify_ws(secret: str | bytes, params: Mapping[str, Any]) -> bool:
         want = sign_ws(secret, params)
     except ProtocolError:  # an unsignable value (float, list) is simply a bad signature
         return False
-    return hmac.compare_digest(want, sig.lower())
+    return _same(want, sig.lower())
+
+
+def _same(expected: str, signature: object) -> bool:
+    """Constant-time comparison that treats any non-string or non-ASCII signature as simply
+    wrong (hmac.compare_digest raises TypeError on non-ASCII str)."""
+    return isinstance(signature, str) and hmac.compare_digest(
+        expected.encode(), signature.encode("utf-8", "replace"))

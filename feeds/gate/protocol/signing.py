@@ -75,7 +75,7 @@ def rest_headers(creds: Credentials, method: str, url_path: str, query: str,
 def verify_rest(secret: str | bytes, method: str, url_path: str, query: str,
                 body: str | bytes, timestamp: str | int, signature: str) -> bool:
     expected = sign_rest(secret, method, url_path, query, body, timestamp)
-    return isinstance(signature, str) and hmac.compare_digest(expected, signature)
+    return _same(expected, signature)
 
 
 # -- WS private channels -------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def ws_channel_auth(creds: Credentials, channel: str, event: str, time_s: int) -
 def verify_ws_channel(secret: str | bytes, channel: str, event: str, time_s: int,
                       signature: str) -> bool:
     expected = sign_ws_channel(secret, channel, event, time_s)
-    return isinstance(signature, str) and hmac.compare_digest(expected, signature)
+    return _same(expected, signature)
 
 
 # -- WS trading API ------------------------------------------------------------------------------
@@ -112,4 +112,11 @@ def sign_ws_api(secret: str | bytes, channel: str, req_param: str, timestamp: st
 def verify_ws_api(secret: str | bytes, channel: str, req_param: str, timestamp: str | int,
                   signature: str) -> bool:
     expected = sign_ws_api(secret, channel, req_param, timestamp)
-    return isinstance(signature, str) and hmac.compare_digest(expected, signature)
+    return _same(expected, signature)
+
+
+def _same(expected: str, signature: object) -> bool:
+    """Constant-time comparison that treats any non-string or non-ASCII signature as simply
+    wrong (hmac.compare_digest raises TypeError on non-ASCII str)."""
+    return isinstance(signature, str) and hmac.compare_digest(
+        expected.encode(), signature.encode("utf-8", "replace"))

@@ -76,7 +76,7 @@ def sign_rest(secret: str | bytes, timestamp: str, method: str, request_path: st
 def verify_rest(secret: str | bytes, timestamp: str, method: str, request_path: str, body: str,
                 signature: object) -> bool:
     expected = sign_rest(secret, timestamp, method, request_path, body)
-    return isinstance(signature, str) and hmac.compare_digest(expected, signature)
+    return _same(expected, signature)
 
 
 def rest_headers(creds: Credentials, timestamp: str, method: str, request_path: str,
@@ -104,4 +104,11 @@ def sign_ws_login(secret: str | bytes, timestamp_s: str | int) -> str:
 
 def verify_ws_login(secret: str | bytes, timestamp_s: str | int, signature: object) -> bool:
     expected = sign_ws_login(secret, timestamp_s)
-    return isinstance(signature, str) and hmac.compare_digest(expected, signature)
+    return _same(expected, signature)
+
+
+def _same(expected: str, signature: object) -> bool:
+    """Constant-time comparison that treats any non-string or non-ASCII signature as simply
+    wrong (hmac.compare_digest raises TypeError on non-ASCII str)."""
+    return isinstance(signature, str) and hmac.compare_digest(
+        expected.encode(), signature.encode("utf-8", "replace"))
