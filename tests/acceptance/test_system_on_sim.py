@@ -251,3 +251,21 @@ def test_top_shows_books_quotes_positions_and_latency(run: dict[str, Any]) -> No
     assert "latency" in out and "tick_to_order" in out
     for v in run["venues"]:
         assert v in out
+
+
+def test_no_secret_reaches_logs_metrics_dashboard_or_database(run: dict[str, Any]) -> None:
+    secrets = [s for v in run["venues"] for s in SIM_CREDENTIALS[v][1:] if s]
+    url = run["config"].database.url
+    h = storage.postgres(url, str(run["tmp"] / "data" / "pg"))
+    try:
+        with psycopg.connect(h.url) as c:
+            stored = " ".join(str(r) for t in ("audit_events", "risk_events", "pnl_snapshots",
+                                               "positions", "order_events", "fills", "orders")
+                              for r in c.execute(f"SELECT * FROM {t} LIMIT 5000").fetchall())
+    finally:
+        h.stop()
+    assert stored  # the run did persist things
+    for where, text in (("log", run["log"]), ("metrics", run["metrics"]), ("top", run["top"]),
+                        ("database", stored)):
+        for secret in secrets:
+            assert secret not in text, f"a venue secret appears in the {where}"
