@@ -22,12 +22,8 @@ import os
 import time
 from typing import Any
 
-from feeds.feed_core import FeedCore
 from pipeline.config import Config
-from shm import registry
-from shm.book import BookSlots
-from shm.layout import TICK_DTYPE
-from shm.ring import RingReader, RingWriter
+from pipeline.replay import close_all, private_feed
 
 VENUES = ("binance", "okx", "gate")
 MID = 65_000.0
@@ -88,28 +84,6 @@ def _snapshot_and_depth(venue: str, n: int) -> tuple[Any, list[str]]:
     return snap, frames
 
 
-class Harness:
-    """A FeedCore over private shm segments (created here, unlinked in `close`)."""
-
-    def __init__(self, venue: str) -> None:
-        mod = __import__(f"feeds.{venue}.adapter", fromlist=["make_feed_adapter"])
-        self.adapter = mod.make_feed_adapter(Config())
-        self.vs = self.adapter.venue_symbol("BTC/USDT")
-        self.rname = registry.segment_name("ring", f"benchfeed.{venue}")
-        self.bname = registry.segment_name("book", f"benchfeed.{venue}")
-        self.ring = RingWriter.create(self.rname, TICK_DTYPE, 1 << 16)
-        self.books = BookSlots.create(self.bname, n_symbols=1, depth=20)
-        self.reader = RingReader.attach(self.rname)
-        self.core = FeedCore(self.adapter, [(0, self.vs)], self.ring, self.books, depth=20)
-
-    def close(self) -> None:
-        self.reader.close()
-        self.ring.close()
-        self.books.close()
-        registry.unlink(self.rname)
-        registry.unlink(self.bname)
-
-
 def _rate(fn: Any, frames: list[str]) -> float:
     t0 = time.perf_counter()
     for i, f in enumerate(frames):
@@ -118,21 +92,23 @@ def _rate(fn: Any, frames: list[str]) -> float:
 
 
 def bench_ours(venue: str, n: int) -> dict[str, float]:
-    h = Harness(venue)
+    """The real feed path (adapter + FeedCore + shm ring and book slot) — the same private
+    feed `hft replay` builds."""
+    feed = private_feed(venue, Config(), depth=20)
+    core = feed.core
+    vs = core.adapter.venue_symbol("BTC/USDT")
     try:
-        bbo = _bbo_frames(venue, n)
-        bbo_mps = _rate(h.core.on_frame, bbo)
-        assert h.core.counters.values["bbo"] == n and h.core.counters.values["parse_errors"] == 0
-        h.reader.poll()
+        bbo_mps = _rate(core.on_frame, _bbo_frames(venue, n))
+        assert core.counters.values["bbo"] == n and core.counters.values["parse_errors"] == 0
         snap, depth = _snapshot_and_depth(venue, n)
-        h.core.on_snapshot(h.adapter.parse_snapshot(h.vs, snap), 0)
-        depth_mps = _rate(h.core.on_frame, depth)
-        c = h.core.counters.values
+        core.on_snapshot(core.adapter.parse_snapshot(vs, snap), 0)
+        depth_mps = _rate(core.on_frame, depth)
+        c = core.counters.values
         assert c["gaps"] == 0 and c["parse_errors"] == 0, c
-        assert h.books.read(0).n_bids == 20
+        assert feed.books.read(0).n_bids == 20
         return {"bbo_mps": round(bbo_mps), "depth_mps": round(depth_mps)}
     finally:
-        h.close()
+        close_all({venue: feed})
 
 
 def _ccxt_market(mid: str) -> dict[str, Any]:
@@ -147,7 +123,7 @@ def _ccxt_market(mid: str) -> dict[str, Any]:
 
 
 async def bench_ccxt(venue: str, n: int) -> float:
-    import ccxt.pro as pro
+    from ccxt import pro
     handler, mid = {"binance": ("handle_bids_asks", "BTCUSDT"),
                     "okx": ("handle_order_book", "BTC-USDT"),
                     "gate": ("handle_bid_ask", "BTC_USDT")}[venue]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -36,8 +35,16 @@ from engine.strategy.quotes import LiveOrder, diff_quotes
 from pipeline.config import Config, MarketMakingConfig, RiskConfig
 from pipeline.histogram import Histogram
 from pipeline.logging_setup import RateLimitedLog
-from pipeline.messages import (CancelOrder, Command, ExecReport, ExecType, GatewayStatus,
-                               Heartbeat, InstrumentInfo, Record)
+from pipeline.messages import (
+    CancelOrder,
+    Command,
+    ExecReport,
+    ExecType,
+    GatewayStatus,
+    Heartbeat,
+    InstrumentInfo,
+    Record,
+)
 from pipeline.model import Instrument, OrderStatus, Side, TimeInForce
 from pipeline.ratelimit import TokenBucket
 from shm.layout import KIND_TRADE
@@ -174,10 +181,8 @@ class EngineCore:
         sym = self.symbols[venue][symbol_id]
         if self.strategy is not None and (venue, sym) in self.instruments:
             self.strategy.on_book(venue, sym, BookView.from_slot(slot), now_ns)
-            if slot.ok:
+            if slot.ok:  # marks are set from these on the timer, not per update
                 self.books_seen[(venue, sym)] = (float(slot.bids[0][0]), float(slot.asks[0][0]))
-                mid = (slot.bids[0][0] + slot.asks[0][0]) / 2
-                self.portfolio.set_mark(venue, sym, Decimal(repr(float(mid))))
 
     # -- quoting -----------------------------------------------------------------------------
     def requote(self, now_ns: int, ticked: set[tuple[str, str]] | None = None,
@@ -431,7 +436,14 @@ class EngineCore:
         log.warning("risk limits changed: %s", changes)
         self._record("risk", {"kind": "limits", "reason": json.dumps(changes)}, now_ns)
 
+    def update_marks(self) -> None:
+        """Portfolio marks (exact Decimals) from the latest mids: unrealized PnL and equity
+        are read on the timer, so the per-update path only keeps the floats."""
+        for (venue, sym), (bid, ask) in self.books_seen.items():
+            self.portfolio.set_mark(venue, sym, Decimal(repr((bid + ask) / 2)))
+
     def on_timer(self, now_ns: int) -> None:
+        self.update_marks()
         for cid in self.oms.in_flight_timeouts(now_ns, STATUS_QUERY_AFTER_NS):
             o = self.oms.get(cid)
             if o is not None:
@@ -446,6 +458,7 @@ class EngineCore:
                 self._risk_events([ev], now_ns)
 
     def snapshot_records(self, now_ns: int) -> None:
+        self.update_marks()
         self._record("pnl", {"realized": str(self.portfolio.realized()),
                              "fees": str(self.portfolio.fees()),
                              "unrealized": str(self.portfolio.unrealized()),
@@ -471,6 +484,7 @@ class EngineCore:
                 for (v, s) in sorted(self.instruments)}
 
     def summary(self) -> dict[str, Any]:
+        self.update_marks()
         st = self.stats
         return {
             "orders": st.orders, "fills": st.fills, "cancels": st.cancels,
@@ -501,7 +515,3 @@ class EngineCore:
             "oms": dict(self.oms.counters),
         }
 
-
-def now_fn() -> Callable[[], int]:
-    import time
-    return time.time_ns

@@ -24,14 +24,14 @@ RISK_EVENTS_KEPT = 10
 
 
 def live_state(core: EngineCore, now_ns: int) -> dict[str, Any]:
+    core.update_marks()
     pf = core.portfolio
     markets = []
     for (venue, symbol), inst in sorted(core.instruments.items()):
         book = core.books_seen.get((venue, symbol))
-        bids = [o.price_ticks for o in core.oms.open_book(venue, symbol).values()
-                if o.side is Side.BUY]
-        asks = [o.price_ticks for o in core.oms.open_book(venue, symbol).values()
-                if o.side is Side.SELL]
+        open_orders = core.oms.open_book(venue, symbol).values()
+        bids = [o.price_ticks for o in open_orders if o.side is Side.BUY]
+        asks = [o.price_ticks for o in open_orders if o.side is Side.SELL]
         pos = pf.positions.get((venue, symbol))
         mark = pf.marks.get((venue, symbol))
         markets.append({

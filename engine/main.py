@@ -16,13 +16,12 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from engine.core import EngineCore
 from engine.live_state import LiveStatePublisher
 from pipeline.messages import Command
 from pipeline.process import ProcessContext
-from shm.multiwait import MultiWait, WakeWord
+from shm.multiwait import MultiWait
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class EngineLoop:
         self.reports_q = h.report_queue
         # one park covers every tick ring and the execution-report queue
         self.waiter = MultiWait([r._m.doorbell for r in self.readers.values()] +
-                                [h.report_queue.doorbell], WakeWord())
+                                [h.report_queue.doorbell])
         self.started_ns = time.time_ns()
         seg = h.extra.get("live_state_segment")
         self.publisher = LiveStatePublisher(seg) if seg else None

@@ -31,9 +31,15 @@ from feeds.adapter import Ack, Failure, GatewayAdapter, RateInfo
 from pipeline.errors import ProtocolError
 from pipeline.histogram import Histogram
 from pipeline.logging_setup import RateLimitedLog
-from pipeline.marketdata import Control
-from pipeline.messages import (CancelAll, CancelOrder, ExecReport, ExecType, GatewayStatus,
-                               Heartbeat, NewOrder)
+from pipeline.messages import (
+    CancelAll,
+    CancelOrder,
+    ExecReport,
+    ExecType,
+    GatewayStatus,
+    Heartbeat,
+    NewOrder,
+)
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
 from pipeline.ratelimit import TokenBucket
 
@@ -49,7 +55,6 @@ class Pending:
     kind: str            # "place" | "cancel" | "status"
     msg: Any             # the NewOrder / CancelOrder / client id
     sent_ns: int
-    retried: bool = False
 
 
 @dataclass
@@ -76,6 +81,7 @@ class GatewayCore:
             rate, burst = self.max_orders_per_second, max(int(self.max_orders_per_second), 1)
         self.bucket = TokenBucket(rate, burst, self.clock_ns())
         self.pending: dict[str, Pending] = {}
+        self.place_rid: dict[str, str] = {}   # client id -> request id of its pending place
         self.orders: dict[str, tuple[NewOrder, int]] = {}   # client id -> (order, ts_sent)
         self._ids = itertools.count(1)
         self.rate_limited_until = 0
@@ -129,6 +135,7 @@ class GatewayCore:
         self.out.append(frame)
         sent = self.clock_ns()
         self.pending[rid] = Pending("place", o, sent)
+        self.place_rid[o.client_id] = rid
         self.orders[o.client_id] = (o, sent)
         self.counters["orders_sent"] += 1
 
@@ -210,15 +217,14 @@ class GatewayCore:
         self.counters["reports"] += 1
         if r.exec_type is ExecType.REJECTED:
             self.counters["rejects"] += 1
-        # a full report answers the pending request of the same order, if any
-        for rid, p in list(self.pending.items()):
-            if p.kind == "place" and p.msg.client_id == r.client_id:
-                del self.pending[rid]
-                break
+        # a full report answers the pending place of the same order, if any
+        rid = self.place_rid.pop(r.client_id, None)
+        if rid is not None:
+            self.pending.pop(rid, None)
         self.reports.append(self._stamp(r))
 
     def _ack(self, a: Ack, ts_recv: int) -> None:
-        p = self.pending.pop(a.req_id, None)
+        p = self._settle(a.req_id)
         if p is None:
             self.counters["unmatched"] += 1
             return
@@ -234,7 +240,7 @@ class GatewayCore:
         # private stream) is what moves the order, so nothing is invented here
 
     def _failure(self, f: Failure, ts_recv: int) -> None:
-        p = self.pending.pop(f.req_id, None)
+        p = self._settle(f.req_id)
         if f.reason is RejectReason.RATE_LIMITED:
             self.rate_limited_until = self.clock_ns() + self.rate_backoff_ns
             self.reports.append(GatewayStatus(self.adapter.venue, "rate_limited",
@@ -253,6 +259,13 @@ class GatewayCore:
         elif p.kind == "cancel":
             self.reports.append(self._cancel_reject(p.msg, f.reason, f"{f.code} {f.text}"[:200]))
 
+    def _settle(self, rid: str) -> Pending | None:
+        """The request `rid` is answered: forget it (and its place index entry)."""
+        p = self.pending.pop(rid, None)
+        if p is not None and p.kind == "place":
+            self.place_rid.pop(p.msg.client_id, None)
+        return p
+
     def _cancel_reject(self, c: CancelOrder, reason: RejectReason, text: str) -> ExecReport:
         known = self.orders.get(c.client_id)
         side = known[0].side if known else Side.BUY
@@ -268,11 +281,10 @@ class GatewayCore:
         for rid, p in list(self.pending.items()):
             if now_ns - p.sent_ns < self.response_timeout_ns:
                 continue
-            del self.pending[rid]
+            self._settle(rid)
             self.counters["timeouts"] += 1
-            if p.kind in ("place", "cancel") and not p.retried:
-                cid, sym = p.msg.client_id, p.msg.symbol
-                self.query_status(cid, sym)
+            if p.kind in ("place", "cancel"):  # a status query's own time-out is not re-asked
+                self.query_status(p.msg.client_id, p.msg.symbol)
         if self.deadman_armed and now_ns - self.last_heartbeat_ns > self.deadman_ns:
             self.deadman_armed = False
             self.counters["deadman_fired"] += 1
@@ -286,12 +298,10 @@ class GatewayCore:
         reconnect (reconciliation covers them)."""
         self.counters["reconnects"] += 1
         self.pending.clear()
+        self.place_rid.clear()
 
     def take(self) -> tuple[list[str], list[Any]]:
         out, rep = self.out, self.reports
         self.out, self.reports = [], []
         return out, rep
 
-
-def is_control(r: Any) -> bool:
-    return isinstance(r, Control)

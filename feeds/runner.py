@@ -128,7 +128,7 @@ class FeedDriver:
             self.core.on_snapshot(snap, ts)
         except asyncio.CancelledError:
             raise
-        except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
             log.warning("%s:%s snapshot failed (%s); retrying", self.adapter.venue, venue_symbol,
                         exc)
             await asyncio.sleep(SNAPSHOT_RETRY_S)
@@ -158,9 +158,7 @@ class FeedDriver:
         st = self.ctx.status
         if st is None:
             return
-        vals = self.core.counters.values
-        ws = [c.counters for c in self.clients]
-        vals["reconnects"] = sum(c.reconnects for c in ws)
+        vals = self.core.counters.values  # reconnects: FeedCore counts each lost connection
         for i, name in enumerate(COUNTERS):
             st.set(i, vals[name])
 

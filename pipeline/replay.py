@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from pipeline.errors import ProtocolError
+
 SNAPSHOT_CONN = "snapshot:"
 
 
@@ -42,7 +44,9 @@ class VenueReplay:
                 "status": int(view.status), "update_id": int(view.update_id)}
 
 
-def _venue(venue: str, config: Any, depth: int) -> VenueReplay:
+def private_feed(venue: str, config: Any, depth: int = 20) -> VenueReplay:
+    """The venue's feed code (adapter + FeedCore) over private shm segments, for replay and
+    benchmarks; `close_all` unlinks them."""
     from feeds.feed_core import FeedCore
     from feeds.runner import load_feed_adapter
     from shm import registry
@@ -76,12 +80,12 @@ def replay(path: str, config: Any, *, speed: float = 0.0, venues: list[str] | No
                 continue
             vr = out.get(venue)
             if vr is None:
-                vr = out[venue] = _venue(venue, config, depth)
+                vr = out[venue] = private_feed(venue, config, depth)
             if conn.startswith(SNAPSHOT_CONN):
                 vs = conn[len(SNAPSHOT_CONN):]
                 try:
                     snap = vr.core.adapter.parse_snapshot(vs, orjson.loads(frame))
-                except Exception:  # a bad captured snapshot is counted, like a bad frame
+                except (ProtocolError, ValueError):  # counted, like a bad frame
                     vr.snapshot_errors += 1
                     continue
                 vr.core.on_snapshot(snap, ts)

@@ -31,6 +31,8 @@ from feeds.ws import Backoff, WsClient, WsSettings
 from pipeline.messages import ExecReport
 from pipeline.model import Instrument, OrderType, Side, TimeInForce
 
+from ..shared import until
+
 KEY, SECRET, _ = SIM_CREDENTIALS["binance"]
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 MID = {"BTC/USDT": 6_500_000, "ETH/USDT": 320_000}   # in ticks of 0.01
@@ -77,34 +79,6 @@ def crowd_step(venue: SimVenue, rng: random.Random, symbols: list[str] | None = 
     else:  # a taker that walks a level or two
         px = mid + 400 if side is Side.BUY else mid - 400
         crowd_order(venue, sym, side, px, lot * rng.randint(1, 3), TimeInForce.IOC)
-
-
-async def until(pred: Callable[[], bool], timeout: float = 5.0, what: str = "condition",
-                event: asyncio.Event | None = None,
-                step: Callable[[], Any] | None = None) -> None:
-    """Wait (bounded) for `pred`; woken by `event` when given, else re-checked each 10 ms.
-    `step` runs before each re-check (e.g. keep the market moving until a book syncs)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if step is not None:
-            r = step()
-            if asyncio.iscoroutine(r):
-                await r
-        if pred():
-            return
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"timed out waiting for {what}")
-        if event is not None:
-            event.clear()
-            if pred():
-                return
-            try:
-                await asyncio.wait_for(event.wait(), timeout=min(left, 0.5))
-            except TimeoutError:
-                pass
-        else:
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ sequence gap, and after the venue drops every connection."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections.abc import AsyncIterator
@@ -18,11 +17,10 @@ from feeds.binance.adapter import make_feed_adapter
 from feeds.feed_core import FeedCore
 from feeds.runner import fetch_json
 from feeds.ws import WsClient, WsSettings
-from shm import registry
-from shm.book import BOOK_OK, BookSlots
-from shm.layout import KIND_BBO, KIND_TRADE, TICK_DTYPE
-from shm.ring import RingReader, RingWriter
+from shm.book import BOOK_OK
+from shm.layout import KIND_BBO, KIND_TRADE
 
+from ..shared import feed_segments
 from .conftest import FAST, SYMBOLS, BinanceSim, crowd_step, until
 
 DEPTH = 20
@@ -30,19 +28,8 @@ DEPTH = 20
 
 @pytest.fixture
 def shm_pair() -> Any:
-    pid = os.getpid()
-    tag = f"bnf{id(object())}"
-    rname, bname = registry.segment_name("ring", tag), registry.segment_name("book", tag)
-    ring = RingWriter.create(rname, TICK_DTYPE, 1 << 16)
-    books = BookSlots.create(bname, n_symbols=len(SYMBOLS), depth=DEPTH)
-    reader = RingReader.attach(rname)
-    yield ring, books, reader
-    reader.close()
-    ring.close()
-    books.close()
-    registry.unlink(rname)
-    registry.unlink(bname)
-    assert not [s for s in registry.list_segments(pid) if s in (rname, bname)]
+    with feed_segments("bnf", len(SYMBOLS), DEPTH, 1 << 16) as segs:
+        yield segs
 
 
 class Feed:

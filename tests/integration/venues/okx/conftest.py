@@ -8,10 +8,9 @@ them.
 """
 from __future__ import annotations
 
-import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -22,6 +21,8 @@ from feeds.sim.matching import SimOrder
 from feeds.sim.okx_front import OkxFront, make_front
 from feeds.sim.venue import CROWD, SimVenue
 from pipeline.model import OrderType, Side, TimeInForce
+
+from ..shared import until  # noqa: F401  (re-exported for this venue's tests)
 
 KEY, SECRET, PASSPHRASE = SIM_CREDENTIALS["okx"]
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -68,26 +69,6 @@ def crowd_step(venue: SimVenue, rng: random.Random) -> None:
     else:  # a taker that walks a level or two
         px = mid + 40 * 10 if side is Side.BUY else mid - 40 * 10
         crowd_order(venue, sym, side, px, lot * rng.randint(1, 3), TimeInForce.IOC)
-
-
-async def until(pred: Callable[[], bool], timeout: float = 5.0, what: str = "condition",
-                event: asyncio.Event | None = None) -> None:
-    """Wait (bounded) for `pred`; woken by `event` when given, else re-checked each 10 ms."""
-    deadline = time.monotonic() + timeout
-    while not pred():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"timed out waiting for {what}")
-        if event is not None:
-            event.clear()
-            if pred():
-                return
-            try:
-                await asyncio.wait_for(event.wait(), timeout=min(left, 0.5))
-            except TimeoutError:
-                pass
-        else:
-            await asyncio.sleep(0.01)
 
 
 async def _serve(disable_ws_snapshot: bool) -> AsyncIterator[OkxSim]:

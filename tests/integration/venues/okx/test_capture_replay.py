@@ -15,14 +15,22 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 
 from feeds.runner import SNAPSHOT_CONN, capture_record, fetch_json
 from pipeline import replay as rp
 from pipeline.config import parse_config
 from writer.main import CaptureSink
 
+from ..shared import feed_segments
 from .conftest import SYMBOLS, crowd_step, until
-from .test_feed import MiniFeed, books_equal, churn, shm_pair, subscribed  # noqa: F401
+from .test_feed import DEPTH, MiniFeed, books_equal, churn, subscribed
+
+
+@pytest.fixture
+def shm_pair() -> Any:
+    with feed_segments("okxcap", len(SYMBOLS), DEPTH) as segs:
+        yield segs
 
 
 class ListQueue:

@@ -9,7 +9,6 @@ injected sequence gap and after the venue drops every connection.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from typing import Any
@@ -21,32 +20,19 @@ from feeds.feed_core import FeedCore
 from feeds.okx.adapter import make_feed_adapter
 from feeds.runner import fetch_json
 from feeds.ws import Backoff, WsClient, WsSettings
-from shm import registry
 from shm.book import BOOK_OK, BookSlots
-from shm.layout import KIND_BBO, KIND_TRADE, TICK_DTYPE
-from shm.ring import RingReader, RingWriter
+from shm.layout import KIND_BBO, KIND_TRADE
 
+from ..shared import feed_segments
 from .conftest import SYMBOLS, OkxSim, crowd_step, until
 
 DEPTH = 20
 
 
 @pytest.fixture
-def shm_pair():
-    pid = os.getpid()
-    tag = f"okxfeed{id(object())}"
-    rname = registry.segment_name("ring", tag)
-    bname = registry.segment_name("book", tag)
-    ring = RingWriter.create(rname, TICK_DTYPE, 4096)
-    books = BookSlots.create(bname, n_symbols=len(SYMBOLS), depth=DEPTH)
-    reader = RingReader.attach(rname)
-    yield ring, books, reader
-    reader.close()
-    ring.close()
-    books.close()
-    registry.unlink(rname)
-    registry.unlink(bname)
-    assert not [s for s in registry.list_segments(pid) if s in (rname, bname)]
+def shm_pair() -> Any:
+    with feed_segments("okxfeed", len(SYMBOLS), DEPTH, 4096) as segs:
+        yield segs
 
 
 class MiniFeed:
