@@ -390,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("sim", help="run the simulated venues alone (prints endpoints JSON)")
     sm.add_argument("--config")
     sm.add_argument("--port", type=int, help="base port (binance; okx +1, gate +2)")
-    sm.add_argument("--scenario", help="fault scenario: calm, gappy, flaky, stress")
+    sm.add_argument("--scenario", help="fault scenario: ideal (default), calm, gappy, flaky, stress")
     sm.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds")
     sm.set_defaults(func=cmd_sim)
 

@@ -213,8 +213,16 @@ class SimConfig(_Model):
     host: str = "127.0.0.1"
     base_port: int = Field(18_400, ge=1024, le=65_000)
     message_rate: float = Field(200.0, gt=0, description="market-data events per second per symbol")
-    scenario: str = "calm"
+    scenario: str = Field("ideal", description="fault scenario (feeds.sim.faults.SCENARIOS)")
     disable_okx_ws_snapshot: bool = False
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, v: str) -> str:
+        from feeds.sim.faults import SCENARIOS  # the simulator owns the list
+        if v not in SCENARIOS:
+            raise ValueError(f"unknown scenario {v!r}; known: {', '.join(sorted(SCENARIOS))}")
+        return v
 
 
 class ControlTokenConfig(_Model):

@@ -41,6 +41,7 @@ from feeds.binance.protocol import orders as O
 from feeds.binance.protocol import symbols as S
 from feeds.binance.protocol.signing import verify_rest
 from feeds.sim.matching import Accepted, Canceled, Expired, Fill, OrderView, Rejected, Trade
+from feeds.sim.outbox import Outbox
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.errors import ProtocolError
 from pipeline.model import Instrument, OrderType, Side, TimeInForce
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 
 MS = 1_000_000
 MAX_QUEUED_FRAMES = 100_000          # a consumer this far behind is cut off, as Binance does
+# order requests whose answer the fault plan may delay or lose (queries are answered at once)
+ACK_FAULT_METHODS = frozenset({C.WS_ORDER_PLACE, C.WS_ORDER_CANCEL, C.WS_ORDER_CANCEL_REPLACE,
+                               C.WS_OPEN_ORDERS_CANCEL_ALL})
 MAX_TRADE_HISTORY = 10_000           # per account, for GET /api/v3/myTrades
 _STREAM_KINDS = ("bookTicker", "depth", "depth@100ms", "trade")
 
@@ -90,44 +94,44 @@ class _FixedWindow:
 
 
 class _Conn:
-    """One WebSocket: frames go out in order through a queue drained by a writer task."""
+    """One WebSocket: frames go out in order through its `Outbox` (latency and ack faults)."""
 
-    def __init__(self, ws: web.WebSocketResponse, ip: str) -> None:
+    def __init__(self, ws: web.WebSocketResponse, ip: str, venue: SimVenue) -> None:
         self.ws = ws
         self.ip = ip
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.out = Outbox(ws, venue, limit=MAX_QUEUED_FRAMES, on_full=self._cut_off)
         self.writer: asyncio.Task[None] | None = None
-        self.closing = False
+
+    @property
+    def closing(self) -> bool:
+        return self.out.closing
 
     def push(self, frame: str) -> None:
-        if self.closing:
-            return
-        if self.queue.qsize() >= MAX_QUEUED_FRAMES:
-            log.warning("binance sim: slow consumer %s cut off", self.ip)
-            self.close()
-            return
-        self.queue.put_nowait(frame)
+        self.out.send(frame)
+
+    def _cut_off(self) -> None:
+        log.warning("binance sim: slow consumer %s cut off", self.ip)
+        self.out.close()
+        asyncio.ensure_future(self.ws.close())
 
     async def run_writer(self) -> None:
-        while True:
-            frame = await self.queue.get()
-            if frame is None:
-                break
-            try:
-                await self.ws.send_str(frame)
-            except (ConnectionError, RuntimeError):
-                break
+        await self.out.run()
 
     def close(self) -> None:
-        if not self.closing:
-            self.closing = True
-            self.queue.put_nowait(None)
-            asyncio.ensure_future(self.ws.close())
+        """Venue-initiated disconnect: what is already queued goes out, then the close frame."""
+        if not self.out.closing:
+            self.out.close(drain=True)
+            asyncio.ensure_future(self._close_when_drained())
+
+    async def _close_when_drained(self) -> None:
+        await self.out.drained()
+        await self.ws.close()
 
 
 class StreamConn(_Conn):
-    def __init__(self, ws: web.WebSocketResponse, ip: str, combined: bool) -> None:
-        super().__init__(ws, ip)
+    def __init__(self, ws: web.WebSocketResponse, ip: str, venue: SimVenue,
+                 combined: bool) -> None:
+        super().__init__(ws, ip, venue)
         self.combined = combined
         self.subs: set[str] = set()
         self.second = -1
@@ -135,8 +139,9 @@ class StreamConn(_Conn):
 
 
 class ApiConn(_Conn):
-    def __init__(self, ws: web.WebSocketResponse, ip: str, rate_limits: bool) -> None:
-        super().__init__(ws, ip)
+    def __init__(self, ws: web.WebSocketResponse, ip: str, venue: SimVenue,
+                 rate_limits: bool) -> None:
+        super().__init__(ws, ip, venue)
         self.rate_limits = rate_limits
         self.subs: dict[int, str] = {}   # subscriptionId -> account
         self.sub_ids = itertools.count(0)
@@ -581,11 +586,15 @@ class BinanceFront:
         (status, body), held = self.execute(account, tr)
         is_place = isinstance(tr, O.PlaceRequest)
         if status == 200:
-            conn.push(O.encode_ws_response(req.id, body, limits(account, is_place)))
+            frame = O.encode_ws_response(req.id, body, limits(account, is_place))
         else:
             self.counters["errors"] += 1
-            conn.push(O.encode_ws_error(req.id, status, body["code"], body["msg"],
-                                        limits(account, is_place)))
+            frame = O.encode_ws_error(req.id, status, body["code"], body["msg"],
+                                      limits(account, is_place))
+        if m in ACK_FAULT_METHODS:
+            conn.out.send_ack(frame)   # the fault plan may delay or lose an order's answer
+        else:
+            conn.push(frame)
         self._flush(held)
 
     def _authenticate_ws(self, req: O.WsRequest) -> tuple[str | None, Result | None]:
@@ -601,7 +610,7 @@ class BinanceFront:
     async def ws_api(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, max_msg_size=1 << 20)
         await ws.prepare(request)
-        conn = ApiConn(ws, request.remote or "", request.query.get("returnRateLimits") != "false")
+        conn = ApiConn(ws, request.remote or "", self.venue, request.query.get("returnRateLimits") != "false")
         self._spend(conn.ip, C.WS_API_CONNECT_WEIGHT)
         await self._serve(conn, self.api, lambda data: self.on_api_frame(conn, data))
         return ws
@@ -661,7 +670,7 @@ class BinanceFront:
                                                          "Invalid stream name."), status=400)
         ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, max_msg_size=1 << 16)
         await ws.prepare(request)
-        conn = StreamConn(ws, request.remote or "", combined)
+        conn = StreamConn(ws, request.remote or "", self.venue, combined)
         conn.subs.update(names)
         await self._serve(conn, self.streams, lambda data: self.on_stream_frame(conn, data))
         return ws
@@ -687,8 +696,7 @@ class BinanceFront:
         finally:
             lifetime.cancel()
             registry.discard(conn)
-            conn.closing = True
-            conn.queue.put_nowait(None)
+            conn.out.close()
             if conn.writer is not None:
                 await asyncio.gather(conn.writer, return_exceptions=True)
 
@@ -697,8 +705,7 @@ class BinanceFront:
         Returns an awaitable that completes when the close handshakes are done."""
         conns = list(self.streams) + list(self.api)
         for c in conns:
-            c.closing = True
-            c.queue.put_nowait(None)
+            c.out.close()
         return asyncio.gather(*(c.ws.close(code=1001, message=b"server going away")
                                 for c in conns), return_exceptions=True)
 

@@ -357,7 +357,10 @@ _STRESS = VenueFaults(
     period_ns=60 * SEC,
 )
 
+# "ideal" injects nothing (loopback speed: the default, for tests and benchmarks); "calm" is a
+# quiet real venue (a few hundred microseconds each way); the rest add scheduled faults
 SCENARIOS: Mapping[str, Mapping[str, VenueFaults]] = {
+    "ideal": {ANY: NO_FAULTS},
     "calm": {ANY: _CALM},
     "gappy": {ANY: _GAPPY},
     "flaky": {ANY: _FLAKY},

@@ -77,6 +77,7 @@ from feeds.gate.protocol.errors import encode_rest_error, http_status
 from feeds.gate.protocol.signing import verify_rest, verify_ws_channel
 from feeds.sim.gate_orders import DeskError, GateOrderDesk, PrivatePush
 from feeds.sim.matching import Trade
+from feeds.sim.outbox import Outbox
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.errors import ProtocolError
 from pipeline.model import Instrument, Side, decimal_str
@@ -92,39 +93,33 @@ PUBLIC_CHANNELS = (CH_BOOK_TICKER, CH_ORDER_BOOK_UPDATE, CH_TRADES)
 PRIVATE_CHANNELS = (CH_ORDERS, CH_USERTRADES)
 
 
-class Session:
-    """One WebSocket connection: its subscriptions, its login and an ordered send queue."""
+ORDER_REQUESTS = (gs.PlaceRequest, gs.CancelRequest, gs.CancelPairRequest, gs.CancelIdsRequest)
 
-    def __init__(self, ws: web.WebSocketResponse, n: int) -> None:
+
+class Session:
+    """One WebSocket connection: its subscriptions, its login and an ordered send `Outbox`."""
+
+    def __init__(self, ws: web.WebSocketResponse, n: int, venue: SimVenue) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE_MAX)
+        self.out = Outbox(ws, venue, limit=SEND_QUEUE_MAX, on_full=self._cut_off)
         self.public: dict[str, set[str]] = {c: set() for c in PUBLIC_CHANNELS}
         self.private: dict[str, tuple[str, set[str]]] = {}   # channel -> (account, pairs)
         self.account: str | None = None                       # trading-API login
         self.info = gs.HeaderInfo(client_id=f"127.0.0.1-0x{n:x}", conn_id=f"{n:016x}",
                                   conn_trace_id=f"{n:032x}", trace_id=f"{n:032x}")
-        self.closing = False
         self.place_window = (0, 0)  # (second, orders placed in it)
+        self.answer: list[str] | None = None  # collecting an order request's answer frames
 
     def send(self, frame: str) -> None:
-        if self.closing:
-            return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("gate sim: client not reading; disconnecting")
-            self.closing = True
-            asyncio.ensure_future(self.ws.close(code=1008, message=b"slow consumer"))
+        if self.answer is not None:
+            self.answer.append(frame)
+        else:
+            self.out.send(frame)
 
-    async def writer(self) -> None:
-        while True:
-            frame = await self.queue.get()
-            if frame is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(frame)
-            except (ConnectionError, RuntimeError):
-                return
+    def _cut_off(self) -> None:
+        log.warning("gate sim: client not reading; disconnecting")
+        self.out.close()
+        asyncio.ensure_future(self.ws.close(code=1008, message=b"slow consumer"))
 
 
 class GateFront:
@@ -219,7 +214,7 @@ class GateFront:
         awaitable that completes when the close handshakes are done; it need not be awaited."""
         sessions = list(self.sessions)
         for s in sessions:
-            s.closing = True
+            s.out.close()
 
         async def close_all() -> None:
             await asyncio.gather(*(s.ws.close(code=1012, message=b"server restart")
@@ -230,9 +225,9 @@ class GateFront:
     async def ws_handler(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=1 << 20)
         await ws.prepare(request)
-        s = Session(ws, next(self._n))
+        s = Session(ws, next(self._n), self.venue)
         self.sessions.add(s)
-        writer = asyncio.ensure_future(s.writer())
+        writer = asyncio.ensure_future(s.out.run())
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -245,16 +240,8 @@ class GateFront:
                     break
         finally:
             self.sessions.discard(s)
-            s.closing = True
-            try:
-                s.queue.put_nowait(None)
-            except asyncio.QueueFull:
-                writer.cancel()
-            try:
-                await writer
-            except asyncio.CancelledError:
-                if not writer.cancelled():
-                    raise
+            s.out.close()
+            await asyncio.gather(writer, return_exceptions=True)
         return ws
 
     def _on_text(self, s: Session, data: str) -> None:
@@ -401,13 +388,29 @@ class GateFront:
             self._api_error(s, req, "REQUEST_EXPIRED", "Request expired (x-gate-exptime)", now)
             return
         self.desk.default_text = TEXT_DEFAULT_WS
+        if isinstance(req, ORDER_REQUESTS):
+            # the fault plan may delay or lose an order request's answer (ack and result)
+            s.answer = []
+            try:
+                self._on_order_request(s, account, req, now)
+            finally:
+                frames, s.answer = s.answer, None
+                s.out.send_ack(*frames)
+        elif isinstance(req, gs.StatusRequest):
+            self._reply_order(s, req, self.desk.status(account, req.currency_pair, req.order_id),
+                              now)
+        elif req.channel == CH_ORDER_LIST:
+            self._on_order_list(s, account, req, now)
+        else:
+            self._api_error(s, req, "INVALID_PARAM_VALUE",
+                            f"channel {req.channel:.40} is not supported", now)
+
+    def _on_order_request(self, s: Session, account: str, req: gs.ApiRequest, now: int
+                          ) -> None:
         if isinstance(req, gs.PlaceRequest):
             self._on_place(s, account, req, now)
         elif isinstance(req, gs.CancelRequest):
             self._reply_order(s, req, self.desk.cancel(account, req.currency_pair, req.order_id),
-                              now)
-        elif isinstance(req, gs.StatusRequest):
-            self._reply_order(s, req, self.desk.status(account, req.currency_pair, req.order_id),
                               now)
         elif isinstance(req, gs.CancelPairRequest):
             res = self.desk.cancel_all(account, req.currency_pair, req.side)
@@ -424,11 +427,6 @@ class GateFront:
                 items.append((pair, oid, not isinstance(r, DeskError)))
             s.send(gs.encode_api_result(req.req_id, req.channel,
                                         gs.encode_cancel_ids_result(items), now, info=s.info))
-        elif req.channel == CH_ORDER_LIST:
-            self._on_order_list(s, account, req, now)
-        else:
-            self._api_error(s, req, "INVALID_PARAM_VALUE",
-                            f"channel {req.channel:.40} is not supported", now)
 
     def _check_api_key(self, key: str, timestamp: str, now: int) -> tuple[str, str] | None:
         if key not in self.venue.api_keys:

@@ -53,6 +53,7 @@ from feeds.okx.protocol.errors import RequestError, encode_rest_error, encode_ws
 from feeds.okx.protocol.ops import OpItem
 from feeds.okx.protocol.signing import Credentials, parse_iso_timestamp, verify_rest
 from feeds.sim.matching import Accepted, Canceled, Expired, Fill, Rejected, Trade
+from feeds.sim.outbox import Outbox
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.model import Instrument, OrderType, Side, TimeInForce
 
@@ -90,37 +91,25 @@ def _ord_type(type_: OrderType, tif: TimeInForce) -> str:
 
 
 class Session:
-    """One WebSocket connection: its subscriptions, login and an ordered send queue."""
+    """One WebSocket connection: its subscriptions, login and an ordered send `Outbox`."""
 
-    def __init__(self, ws: web.WebSocketResponse, n: int, private: bool) -> None:
+    def __init__(self, ws: web.WebSocketResponse, n: int, private: bool,
+                 venue: SimVenue) -> None:
         self.ws = ws
         self.private = private
         self.conn_id = f"{n:08x}"
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE_MAX)
+        self.out = Outbox(ws, venue, limit=SEND_QUEUE_MAX, on_full=self._cut_off)
         self.public: dict[str, set[str]] = {ch: set() for ch in SUPPORTED_PUBLIC}
         self.account: str | None = None
         self.orders_sub: dict[str, None] | None = None   # instId filters ("" = every one)
-        self.closing = False
 
     def send(self, frame: str) -> None:
-        if self.closing:
-            return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("okx sim: client not reading; disconnecting")
-            self.closing = True
-            asyncio.ensure_future(self.ws.close(code=4005, message=b"buffer full"))
+        self.out.send(frame)
 
-    async def writer(self) -> None:
-        while True:
-            frame = await self.queue.get()
-            if frame is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(frame)
-            except (ConnectionError, RuntimeError):
-                return
+    def _cut_off(self) -> None:
+        log.warning("okx sim: client not reading; disconnecting")
+        self.out.close()
+        asyncio.ensure_future(self.ws.close(code=4005, message=b"buffer full"))
 
 
 @dataclass
@@ -406,7 +395,7 @@ class OkxFront:
         this). Returns an awaitable completing when the close handshakes are done."""
         sessions = list(self.sessions)
         for s in sessions:
-            s.closing = True
+            s.out.close()
         return asyncio.gather(*(s.ws.close(code=4006, message=b"service restart")
                                 for s in sessions), return_exceptions=True)
 
@@ -419,9 +408,9 @@ class OkxFront:
     async def _ws(self, request: web.Request, private: bool) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=1 << 20)
         await ws.prepare(request)
-        s = Session(ws, next(self._n), private)
+        s = Session(ws, next(self._n), private, self.venue)
         self.sessions.add(s)
-        writer = asyncio.ensure_future(s.writer())
+        writer = asyncio.ensure_future(s.out.run())
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -433,11 +422,7 @@ class OkxFront:
                     break
         finally:
             self.sessions.discard(s)
-            s.closing = True
-            try:
-                s.queue.put_nowait(None)
-            except asyncio.QueueFull:
-                writer.cancel()
+            s.out.close()
             await asyncio.gather(writer, return_exceptions=True)
         return ws
 
@@ -591,7 +576,8 @@ class OkxFront:
             inst = self.by_code.get(a.inst_id_code)
             items.append(self._place(account, a, inst) if place
                          else self._cancel(account, a, inst))
-        s.send(o.encode_op_response(req.req_id, req.op, items, t_in, self.now()))
+        # the fault plan may delay or lose an order's answer
+        s.out.send_ack(o.encode_op_response(req.req_id, req.op, items, t_in, self.now()))
 
     # ========================================================================== REST
     def _json(self, body: Any, status: int = 200) -> web.Response:

@@ -16,9 +16,9 @@ import importlib
 import json
 import logging
 import time
-from decimal import Decimal
 from collections import defaultdict
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -140,9 +140,10 @@ async def serve(config: Config, stop: asyncio.Event, on_tick: Callable[[], None]
             running[name] = rv
     if announce is not None:
         announce(endpoints_json(config, list(running)))
-    faults = FaultPlan.scenario(scenario or config.sim.scenario, seed=config.sim.seed,
-                                start_ns=time.time_ns()) if (scenario or config.sim.scenario) \
-        not in ("calm", "") else None
+    name = scenario or config.sim.scenario
+    # "ideal" needs no plan at all: nothing is drawn per frame
+    faults = None if name in ("ideal", "") else \
+        FaultPlan.scenario(name, seed=config.sim.seed, start_ns=time.time_ns())
     for rv in running.values():
         rv.venue.faults = faults
     log.info("sim serving %s", ", ".join(f"{n}:{sim_port(config, n)}" for n in running))

@@ -72,6 +72,13 @@ def test_bad_enum_and_non_power_of_two_ring():
     assert errs["pipeline.tick_ring_capacity"] == "must be a power of two"
 
 
+def test_unknown_sim_scenario_names_the_known_ones():
+    errs = errors_of({"sim": {"scenario": "wild"}})
+    assert "unknown scenario 'wild'" in errs["sim.scenario"]
+    assert "ideal" in errs["sim.scenario"] and "stress" in errs["sim.scenario"]
+    assert parse_config({}, {}).sim.scenario == "ideal"
+
+
 def test_bad_symbol_and_bad_urls():
     errs = errors_of({"exchanges": {"okx": {"symbols": ["BTCUSDT"]}},
                       "database": {"url": "mysql://x"}, "redis": {"url": "http://x"}})

@@ -10,6 +10,7 @@ import aiohttp
 
 from feeds.binance.adapter import make_gateway_adapter
 from feeds.runner import fetch_json
+from feeds.sim.faults import MS, Chance, FaultPlan, Latency, VenueFaults
 from feeds.sim.venue import CROWD
 from pipeline.marketdata import Control
 from pipeline.messages import CancelOrder, ExecType, GatewayStatus, NewOrder
@@ -193,3 +194,20 @@ async def test_venue_rate_limits_clamp_the_gateway_budget(gateway: GatewayHarnes
     # the venue said 2 of 3 are used: the bucket holds at most 1 token now
     assert gateway.core.bucket.tokens <= 1.0
     assert CROWD not in gateway.sim.front._orders
+
+
+async def test_scenario_latency_and_a_lost_ack_on_the_wire(gateway: GatewayHarness) -> None:
+    """The fault plan's one-way latency holds the answer back; a lost ack leaves the order
+    live on the venue and the gateway learns it from the user-data stream."""
+    venue = gateway.sim.venue
+    venue.faults = FaultPlan({"binance": VenueFaults(latency=Latency("fixed", 60 * MS))})
+    t0 = time.monotonic_ns()
+    gateway.send(order("mm-lat-1"))
+    await gateway.wait(lambda: bool(gateway.of("mm-lat-1")), "NEW")
+    assert time.monotonic_ns() - t0 >= 60 * MS
+    venue.faults = FaultPlan({"binance": VenueFaults(ack_loss=(Chance(1.0),))})
+    gateway.send(order("mm-lost-1"))
+    await gateway.wait(lambda: bool(gateway.of("mm-lost-1")), "NEW from the stream")
+    assert gateway.of("mm-lost-1")[0].status is OrderStatus.NEW
+    assert sum(c.out.acks_lost for c in gateway.sim.front.api) == 1
+    assert "mm-lost-1" in {o.client_id for o in venue.open_orders(KEY, BTC)}

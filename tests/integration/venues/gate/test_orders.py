@@ -19,6 +19,7 @@ import pytest
 from feeds.gate.adapter import make_gateway_adapter
 from feeds.gateway_core import GatewayCore
 from feeds.runner import fetch_json
+from feeds.sim.faults import MS, Chance, FaultPlan, Latency, VenueFaults
 from feeds.ws import Backoff, WsClient, WsSettings
 from pipeline.marketdata import Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
@@ -285,3 +286,22 @@ async def test_rate_limit_error_is_classified(gate_sim, gw):
     assert all(r.reason is RejectReason.RATE_LIMITED for r in rejected)
     statuses = [r for r in gw.core.reports] + gw.reports
     assert any(getattr(r, "state", "") == "rate_limited" for r in statuses)
+
+
+async def test_scenario_latency_and_a_lost_ack_on_the_wire(gate_sim, gw):
+    """The fault plan's one-way latency holds the answer back; a lost ack leaves the order
+    live on the venue and the gateway learns it from the private orders channel."""
+    venue = gate_sim.venue
+    bid, _ = best(gate_sim)
+    venue.faults = FaultPlan({"gate": VenueFaults(latency=Latency("fixed", 60 * MS))})
+    t0 = time.monotonic_ns()
+    gw.place("lat1", Side.BUY, bid - 50, 100_000)
+    await gw.wait(lambda: gw.of("lat1", ExecType.NEW), "NEW")
+    assert time.monotonic_ns() - t0 >= 60 * MS
+    venue.faults = FaultPlan({"gate": VenueFaults(ack_loss=(Chance(1.0),))})
+    before = len(venue.open_orders(KEY, BTC))
+    gw.place("lost1", Side.BUY, bid - 60, 100_000)
+    await gw.wait(lambda: gw.of("lost1", ExecType.NEW), "NEW from the orders channel")
+    assert gw.of("lost1", ExecType.NEW)[0].status is OrderStatus.NEW
+    assert sum(s.out.acks_lost for s in gate_sim.front.sessions) == 1
+    assert len(venue.open_orders(KEY, BTC)) == before + 1

@@ -19,6 +19,7 @@ import pytest
 from feeds.gateway_core import GatewayCore
 from feeds.okx.adapter import make_gateway_adapter
 from feeds.runner import fetch_json
+from feeds.sim.faults import MS, Chance, FaultPlan, Latency, VenueFaults
 from feeds.ws import Backoff, WsClient, WsSettings
 from pipeline.marketdata import Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
@@ -292,3 +293,22 @@ async def test_status_query_is_closed_in_band(okx_sim, gw):
     gw.flush()
     await gw.wait(lambda: not gw.core.pending, "status request closed")
     assert gw.core.counters["unmatched"] == 0
+
+
+async def test_scenario_latency_and_a_lost_ack_on_the_wire(okx_sim, gw):
+    """The fault plan's one-way latency holds the answer back; a lost ack leaves the order
+    live on the venue and the gateway learns it from the private orders channel."""
+    venue = okx_sim.venue
+    bid, _ = best(okx_sim)
+    venue.faults = FaultPlan({"okx": VenueFaults(latency=Latency("fixed", 60 * MS))})
+    t0 = time.monotonic_ns()
+    gw.place("lat1", Side.BUY, bid - 50, 100_000)
+    await gw.wait(lambda: gw.of("lat1", ExecType.NEW), "NEW")
+    assert time.monotonic_ns() - t0 >= 60 * MS
+    venue.faults = FaultPlan({"okx": VenueFaults(ack_loss=(Chance(1.0),))})
+    before = len(venue.open_orders(KEY, BTC))
+    gw.place("lost1", Side.BUY, bid - 60, 100_000)
+    await gw.wait(lambda: gw.of("lost1", ExecType.NEW), "NEW from the orders channel")
+    assert gw.of("lost1", ExecType.NEW)[0].status is OrderStatus.NEW
+    assert sum(s.out.acks_lost for s in okx_sim.front.sessions) == 1
+    assert len(venue.open_orders(KEY, BTC)) == before + 1
