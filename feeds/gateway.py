@@ -23,14 +23,20 @@ from typing import Any
 import aiohttp
 
 from feeds.adapter import GatewayAdapter, HttpRequest
-from feeds.gateway_core import COUNTERS, GatewayCore
+from feeds.gateway_core import COUNTERS, GatewayCore, StatusQuery
 from feeds.runner import fetch_json
 from feeds.sim.endpoints import credentials_for, endpoints_for
 from feeds.ws import WsClient, WsSettings
 from pipeline.errors import ProtocolError
-from pipeline.messages import (CancelAll, Command, ExecReport, GatewayStatus, InstrumentInfo,
-                               NewOrder)
-from pipeline.model import RejectReason
+from pipeline.messages import (
+    CancelAll,
+    Command,
+    ExecReport,
+    GatewayStatus,
+    InstrumentInfo,
+    NewOrder,
+)
+from pipeline.model import Instrument, RejectReason
 from pipeline.process import ProcessContext
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,10 @@ class GatewayDriver:
     # -- plumbing ----------------------------------------------------------------------------
     def _flush(self) -> None:
         assert self.core is not None
+        if self.core.rest_queries:
+            queries, self.core.rest_queries = self.core.rest_queries, []
+            for rid, q, inst in queries:
+                asyncio.ensure_future(self._rest_status(rid, q, inst))
         frames, reports = self.core.take()
         if frames and self.client is not None:
             for f in frames:
@@ -136,6 +146,24 @@ class GatewayDriver:
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
             log.warning("%s: %s failed: %s", self.venue, what, exc)
             return None
+
+    async def _rest_status(self, rid: str, q: StatusQuery, inst: Instrument) -> None:
+        """A status query for a venue with no WS order query (OKX): ask over REST and hand
+        the answer to the core like a frame's. No answer: the request times out and the OMS
+        asks again at its next in-flight check."""
+        adapter: Any = self.adapter
+        try:
+            req = adapter.status_request(q.client_id, inst, int(time.time() * 1000))
+            payload = await self._rest(req)
+            records = adapter.parse_status(payload, rid, time.time_ns())
+        except asyncio.CancelledError:
+            raise
+        except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+            log.warning("%s: status query for %s failed: %s", self.venue, q.client_id, exc)
+            return
+        if self.core is not None:
+            self.core.on_rest_answer(rid, records, time.time_ns())
+            self._flush()
 
     async def _recent_fills(self) -> list[Any]:
         """Our fills at the venue over the reconcile window: whatever was missed while this

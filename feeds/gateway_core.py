@@ -12,7 +12,12 @@ What lives here, once for every venue:
   once (the engine hears it as a report and a `GatewayStatus`);
 - request correlation: every frame sent carries a request id; acks and failures are turned
   into complete `ExecReport`s from the pending request; requests with no answer in time are
-  followed by a status query (never a guess);
+  followed by a status query (never a guess) — over the WS API, or over REST for a venue
+  that has no WS order query (the adapter offers `status_request`/`parse_status`; the driver
+  sends what `rest_queries` holds and hands the answer to `on_rest_answer`). A venue that
+  answers "no such order" has the order nowhere: it is reported EXPIRED (UNKNOWN_ORDER), so
+  the OMS closes it instead of holding it open forever (missed fills still arrive by trade
+  id through reconciliation);
 - latency stamps: each report carries the order's `ts_tick_recv`, `ts_decision` and the
   gateway's `ts_sent`, and order->ack samples go into a histogram;
 - the engine heartbeat watch (our own dead-man switch): no heartbeat for `deadman_s` ->
@@ -53,8 +58,14 @@ COUNTERS = ("orders_sent", "cancels_sent", "reports", "acks", "rejects", "local_
 @dataclass
 class Pending:
     kind: str            # "place" | "cancel" | "status"
-    msg: Any             # the NewOrder / CancelOrder / client id
+    msg: Any             # the NewOrder / CancelOrder / StatusQuery
     sent_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusQuery:
+    client_id: str
+    symbol: str
 
 
 @dataclass
@@ -83,6 +94,9 @@ class GatewayCore:
         self.pending: dict[str, Pending] = {}
         self.place_rid: dict[str, str] = {}   # client id -> request id of its pending place
         self.orders: dict[str, tuple[NewOrder, int]] = {}   # client id -> (order, ts_sent)
+        # status queries the venue answers over REST only: (request id, query, instrument)
+        self.rest_queries: list[tuple[str, StatusQuery, Instrument]] = []
+        self._rest_status = callable(getattr(self.adapter, "status_request", None))
         self._ids = itertools.count(1)
         self.rate_limited_until = 0
         self.last_heartbeat_ns = 0
@@ -167,15 +181,28 @@ class GatewayCore:
         if inst is None:
             return
         rid = self._req_id()
-        try:
-            frame = self.adapter.encode_status(client_id, inst, rid, self.clock_ms())
-        except (ValueError, ProtocolError) as exc:
-            self._log.warning("%s: status query for %s not encodable: %s", self.adapter.venue,
-                              client_id, exc)
-            return
-        self.out.append(frame)
-        self.pending[rid] = Pending("status", client_id, self.clock_ns())
+        q = StatusQuery(client_id, symbol)
+        if self._rest_status:
+            self.rest_queries.append((rid, q, inst))
+        else:
+            try:
+                frame = self.adapter.encode_status(client_id, inst, rid, self.clock_ms())
+            except (ValueError, ProtocolError) as exc:
+                self._log.warning("%s: status query for %s not encodable: %s",
+                                  self.adapter.venue, client_id, exc)
+                return
+            self.out.append(frame)
+        self.pending[rid] = Pending("status", q, self.clock_ns())
         self.counters["status_queries"] += 1
+
+    def on_rest_answer(self, rid: str, records: list[Any], ts_recv: int) -> None:
+        """The venue's REST answer to status query `rid` (reports, or a Failure for `rid`)."""
+        for r in records:
+            if isinstance(r, ExecReport):
+                self._report(r)
+            elif isinstance(r, Failure):
+                self._failure(r, ts_recv)
+        self._settle(rid)
 
     # -- venue side --------------------------------------------------------------------------
     def on_frame(self, data: str | bytes, ts_recv: int) -> list[Any]:
@@ -258,6 +285,18 @@ class GatewayCore:
                 reason_text=f"{f.code} {f.text}"[:200], ts_recv=ts_recv)))
         elif p.kind == "cancel":
             self.reports.append(self._cancel_reject(p.msg, f.reason, f"{f.code} {f.text}"[:200]))
+        elif p.kind == "status" and f.reason is RejectReason.UNKNOWN_ORDER:
+            self.reports.append(self._gone(p.msg, f"{f.code} {f.text}"[:200], ts_recv))
+
+    def _gone(self, q: StatusQuery, text: str, ts_recv: int) -> ExecReport:
+        """The venue has no such order (never arrived, or finished and aged out)."""
+        known = self.orders.get(q.client_id)
+        side = known[0].side if known else Side.BUY
+        return self._stamp(ExecReport(
+            venue=self.adapter.venue, symbol=q.symbol, client_id=q.client_id,
+            venue_order_id="", exec_type=ExecType.STATUS, status=OrderStatus.EXPIRED,
+            side=side, reason=RejectReason.UNKNOWN_ORDER,
+            reason_text=f"venue does not know the order: {text}"[:200], ts_recv=ts_recv))
 
     def _settle(self, rid: str) -> Pending | None:
         """The request `rid` is answered: forget it (and its place index entry)."""

@@ -38,7 +38,7 @@ from feeds.okx.protocol.book_sync import BookSync
 from feeds.okx.protocol.errors import classify
 from feeds.okx.protocol.ops import OpResponse
 from feeds.okx.protocol.rest import RestRequest
-from pipeline.errors import ProtocolError
+from pipeline.errors import ProtocolError, VenueError
 from pipeline.marketdata import BookSnapshot, Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
 from pipeline.model import Instrument, RejectReason
@@ -215,11 +215,27 @@ class OkxGatewayAdapter:
             return self._refused(req_id, reason, f"not sent: {exc.what}")
 
     def encode_status(self, client_id: str, inst: Instrument, req_id: str, now_ms: int) -> str:
-        """OKX has no WS order query (only REST `GET /api/v5/trade/order`): close the request
-        in band with TIMEOUT_UNKNOWN; the order's state comes from pushes and reconciliation."""
+        """OKX has no WS order query: GatewayCore uses `status_request` (REST) instead. Were
+        this called, the request is closed in band with TIMEOUT_UNKNOWN, never left open."""
         self._know(inst)
         return self._refused(req_id, RejectReason.TIMEOUT_UNKNOWN,
-                             "OKX has no WebSocket order query; reconcile over REST")
+                             "OKX has no WebSocket order query; ask over REST")
+
+    def status_request(self, client_id: str, inst: Instrument, now_ms: int) -> HttpRequest:
+        """`GET /api/v5/trade/order` by clOrdId: the order's state when its outcome is unknown."""
+        self._know(inst)
+        return to_http(orders.rest_order(self.creds, now_ms, inst, client_id, demo=self.demo))
+
+    def parse_status(self, payload: Any, req_id: str, ts_recv: int) -> list[Any]:
+        """The order as a STATUS report, or a Failure for `req_id` with the venue's code
+        (51603 "Order does not exist" -> UNKNOWN_ORDER)."""
+        try:
+            reports = orders.parse_order(payload, self.by_inst_id, ts_recv)
+        except VenueError as exc:
+            return [Failure(req_id, exc.reason, exc.code, exc.text)]
+        for r in reports:
+            self._track(r)
+        return list(reports)
 
     def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
         out: list[Any] = []

@@ -737,6 +737,37 @@ class OkxFront:
         out = _page(out, lambda x: int(x.ord_id), q, limit)
         return self._json(o.encode_orders_pending(out))
 
+    def get_order(self, request: web.Request, account: str, _b: str) -> web.Response:
+        """`GET /api/v5/trade/order` by `ordId` or `clOrdId`: live or recently finished
+        orders (51603 once it is unknown or aged out, as OKX answers)."""
+        q = request.query
+        inst_id, ord_id, cl = q.get("instId"), q.get("ordId"), q.get("clOrdId")
+        if not inst_id:
+            return self._error(c.CODE_PARAM_EMPTY, "Parameter instId can not be empty")
+        inst = self.venue.by_venue_symbol.get(inst_id)
+        if inst is None:
+            return self._error(c.CODE_NO_INSTRUMENT, "Instrument ID or Spread ID doesn't exist.")
+        if not ord_id and not cl:
+            return self._error(c.CODE_PARAM_EMPTY, "Parameter ordId can not be empty")
+        vo = self._find_order(account, inst, ord_id, cl)
+        if vo is None:
+            return self._error(c.CODE_ORDER_NOT_EXIST, "Order does not exist")
+        return self._json(o.encode_orders_pending([vo]))
+
+    def _find_order(self, account: str, inst: Instrument, ord_id: str | None,
+                    cl_ord_id: str | None) -> o.VenueOrder | None:
+        bk = self.book
+        if ord_id:
+            key = (account, ord_id)
+            vo = bk.orders.get(key) or bk.done.get(key)
+            return vo if vo is not None and vo.inst_id == inst.venue_symbol else None
+        for book in (bk.orders, bk.done):
+            for (acct, _), vo in book.items():
+                if acct == account and vo.cl_ord_id == cl_ord_id \
+                        and vo.inst_id == inst.venue_symbol:
+                    return vo
+        return None
+
     def get_fills(self, request: web.Request, account: str, _b: str) -> web.Response:
         f = self._listing_filter(request)
         if isinstance(f, web.Response):
@@ -816,6 +847,7 @@ def make_front(venue: SimVenue, disable_ws_snapshot: bool = False
     app.router.add_get(c.PATH_INSTRUMENTS, r(front.get_instruments))
     app.router.add_get(c.PATH_BOOKS, r(front.get_books))
     app.router.add_post(c.PATH_ORDER, r(front.post_order, True))
+    app.router.add_get(c.PATH_ORDER, r(front.get_order, True))
     app.router.add_post(c.PATH_BATCH_ORDERS, r(front.post_batch_orders, True))
     app.router.add_post(c.PATH_CANCEL_ORDER, r(front.post_cancel, True))
     app.router.add_post(c.PATH_CANCEL_BATCH_ORDERS, r(front.post_cancel_batch, True))

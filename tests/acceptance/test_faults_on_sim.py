@@ -5,7 +5,11 @@
    and the venue's own books are compared with the engine's: the account balance changes at
    each venue (asked with ccxt, a client no one here wrote) equal the engine's positions
    exactly — no fill lost or counted twice — and no order of ours is left open at any venue.
-2. The engine is frozen (SIGSTOP: alive but silent). Each gateway's own dead-man switch sees
+2. The venues misbehave on the "flaky" schedule for a whole run: every frame is delayed
+   (lognormal one-way latency), market and order connections are dropped, a depth stream
+   gaps, order acks are delayed or lost, orders are rejected and rate-limited at random.
+   Afterwards the venues' books agree with the engine's exactly and no order is left open.
+3. The engine is frozen (SIGSTOP: alive but silent). Each gateway's own dead-man switch sees
    the engine's heartbeats stop and cancels everything at its venue (OKX and Gate also have
    the venue-side countdown armed). The engine then resumes and the run ends cleanly.
 """
@@ -36,7 +40,8 @@ SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 pytestmark = pytest.mark.timeout(240)
 
 
-def _config(tmp: Path, base_port: int, token_hash: str, heartbeat_ms: int) -> Path:
+def _config(tmp: Path, base_port: int, token_hash: str, heartbeat_ms: int,
+            scenario: str = "ideal") -> Path:
     db = os.environ.get("HFT_TEST_PG_URL", "embedded")
     ex = "\n".join(f"[exchanges.{v}]\nsymbols = {json.dumps(SYMBOLS)}\n" for v in VENUES)
     p = tmp / "config.toml"
@@ -60,6 +65,7 @@ backoff_initial_ms = 200
 [sim]
 seed = 11
 base_port = {base_port}
+scenario = "{scenario}"
 [control]
 port = {base_port + 10}
 tokens = [{{ name = "ops", role = "admin", sha256 = "{token_hash}" }}]
@@ -164,6 +170,35 @@ def test_gateways_killed_mid_run_reconcile_exactly(tmp_path: Path) -> None:
             assert engine == truth[v]["delta"][asset], (v, sym, engine, truth[v]["delta"])
     assert s["open_orders_at_exit"] == 0
     assert s["fills"] > 0
+
+
+def test_a_flaky_venue_session_ends_reconciled_with_no_orphans(tmp_path: Path) -> None:
+    base = random.randint(20_000, 40_000)
+    token = mint_token()
+    cfg = _config(tmp_path, base, hash_token(token), 5_000, scenario="flaky")
+    proc = _start(tmp_path, cfg, 42)
+    try:
+        time.sleep(33)   # one 30 s flaky period: drops at 8/18/28 s, gap, rate limits at 22 s
+        _post(base + 10, "/halt", token)
+        time.sleep(4)
+        truth = _venue_truth(base)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert proc.returncode == 0, out[-3000:]
+    assert "position" in s, out[-6000:]
+    assert s["fills"] > 0 and s["orders"] > 50
+    assert s["rejects"] > 0           # forced rejects and rate limits reached the engine
+    for v in VENUES:
+        assert not s["processes"][f"gateway:{v}"]["failed"]
+        assert not s["processes"][f"feed:{v}"]["failed"]
+        assert truth[v]["open"] == 0, (v, truth[v])
+        for sym, asset in (("BTC/USDT", "BTC"), ("ETH/USDT", "ETH")):
+            engine = Decimal(s["position"][f"{v}:{sym}"])
+            assert engine == truth[v]["delta"][asset], (v, sym, engine, truth[v]["delta"])
+    assert s["open_orders_at_exit"] == 0
 
 
 def test_frozen_engine_trips_every_gateways_dead_man_switch(tmp_path: Path) -> None:

@@ -209,6 +209,15 @@ def rest_orders_pending(creds: Credentials, now_ms: int, inst_id: str | None = N
                    demo=demo)
 
 
+def rest_order(creds: Credentials, now_ms: int, inst: Instrument, client_id: str, *,
+               demo: bool = False) -> RestRequest:
+    """`GET /api/v5/trade/order` by `clOrdId`: OKX's only order query (there is no WS
+    form), used when an order's outcome is unknown (lost ack, rejected cancel)."""
+    return _signed(creds, now_ms, "GET", c.PATH_ORDER,
+                   {"instId": inst.venue_symbol, "clOrdId": check_client_id(client_id)},
+                   demo=demo)
+
+
 def rest_fills(creds: Credentials, now_ms: int, inst_id: str | None = None, *,
                after: str | None = None, limit: int = c.ORDERS_PENDING_MAX_LIMIT,
                demo: bool = False) -> RestRequest:
@@ -314,6 +323,13 @@ def parse_orders_pending(payload: Any, instruments: Mapping[str, Instrument], ts
         if inst is not None:
             out.append(status_report(item, inst, ts_recv))
     return out
+
+
+def parse_order(payload: Any, instruments: Mapping[str, Instrument], ts_recv: int
+                ) -> list[ExecReport]:
+    """`GET /api/v5/trade/order` body -> one STATUS report (VenueError 51603 when OKX does
+    not know the order)."""
+    return parse_orders_pending(payload, instruments, ts_recv)
 
 
 def parse_fills(payload: Any, instruments: Mapping[str, Instrument], ts_recv: int

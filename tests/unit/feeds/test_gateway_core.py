@@ -12,11 +12,10 @@ import orjson
 
 from feeds.adapter import Ack, Failure, HttpRequest, RateInfo, WsPlan
 from feeds.gateway_core import GatewayCore
-from pipeline.ratelimit import TokenBucket
 from pipeline.errors import ProtocolError
-from pipeline.messages import (CancelOrder, ExecReport, ExecType, GatewayStatus, Heartbeat,
-                               NewOrder)
+from pipeline.messages import CancelOrder, ExecReport, ExecType, GatewayStatus, Heartbeat, NewOrder
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
+from pipeline.ratelimit import TokenBucket
 
 INST = Instrument("binance", "BTC/USDT", "BTCUSDT", "BTC", "USDT", Decimal("0.01"),
                   Decimal("0.001"), min_qty=Decimal("0.001"), min_notional=Decimal("5"))
@@ -241,3 +240,61 @@ def test_an_order_the_codec_refuses_is_rejected_locally_not_raised() -> None:
     frames, reports = core.take()
     assert frames == [] and reports[0].status is OrderStatus.REJECTED
     assert "client id" in reports[0].reason_text
+
+
+def test_a_status_query_the_venue_cannot_answer_closes_the_order_as_expired() -> None:
+    """"No such order" to a status query: the order is nowhere, so it is reported EXPIRED
+    (UNKNOWN_ORDER) instead of staying open in the OMS forever."""
+    clock = Clock()
+    core = _core(clock)
+    core.place(_order("c9"))
+    core.take()
+    clock.t += 3_000_000_000          # the place is never answered: time-out -> status query
+    core.on_timer(clock.t)
+    frames, _ = core.take()
+    [query] = [orjson.loads(f) for f in frames]
+    assert query["op"] == "status" and query["cid"] == "c9"
+    core.on_frame(_frame(t="fail", id=query["id"], r=RejectReason.UNKNOWN_ORDER.value,
+                         code="-2013"), clock.t)
+    _, reports = core.take()
+    [r] = reports
+    assert (r.exec_type, r.status, r.reason) == (ExecType.STATUS, OrderStatus.EXPIRED,
+                                                 RejectReason.UNKNOWN_ORDER)
+    assert (r.client_id, r.symbol, r.side) == ("c9", "BTC/USDT", Side.BUY)
+    assert "-2013" in r.reason_text and not core.pending
+    # any other refusal of a status query is not an answer about the order
+    core.query_status("c9", "BTC/USDT")
+    [f] = [orjson.loads(x) for x in core.take()[0]]
+    core.on_frame(_frame(t="fail", id=f["id"], r=RejectReason.RATE_LIMITED.value,
+                         code="-1003"), clock.t)
+    assert not [x for x in core.take()[1] if isinstance(x, ExecReport)]
+
+
+class RestStatusDialect(Dialect):
+    """A venue with no WS order query (OKX): status goes over REST."""
+
+    def status_request(self, cid, inst, now_ms):
+        return HttpRequest("GET", "/order", {"cid": cid})
+
+    def parse_status(self, payload, rid, ts_recv):
+        return []
+
+
+def test_a_rest_only_venue_gets_its_status_queries_over_rest() -> None:
+    clock = Clock()
+    core = GatewayCore(RestStatusDialect(), {"BTC/USDT": INST}, 1_000.0, clock.ns, clock.ms)
+    core.query_status("c5", "BTC/USDT")
+    assert core.take()[0] == []                      # nothing goes out on the socket
+    [(rid, q, inst)] = core.rest_queries
+    assert (q.client_id, q.symbol, inst) == ("c5", "BTC/USDT", INST) and rid in core.pending
+    answer = ExecReport(venue="binance", symbol="BTC/USDT", client_id="c5",
+                        venue_order_id="V5", exec_type=ExecType.STATUS,
+                        status=OrderStatus.CANCELED, side=Side.SELL, lots=10, filled_lots=4)
+    core.on_rest_answer(rid, [answer], clock.t)
+    assert core.take()[1] == [answer] and not core.pending
+    core.query_status("c6", "BTC/USDT")
+    [(rid2, _, _)] = core.rest_queries[1:]
+    core.on_rest_answer(rid2, [Failure(rid2, RejectReason.UNKNOWN_ORDER, "51603", "gone")],
+                        clock.t)
+    [gone] = core.take()[1]
+    assert gone.status is OrderStatus.EXPIRED and gone.client_id == "c6"

@@ -286,13 +286,30 @@ async def test_cancel_all_after_then_expiry_cancels(okx_sim, gw):
     assert off["data"][0]["triggerTime"] == "0" and KEY not in okx_sim.venue.deadman
 
 
-async def test_status_query_is_closed_in_band(okx_sim, gw):
-    """OKX has no WS order query: the request is answered locally, never left hanging."""
+async def test_status_is_asked_over_rest_and_an_unknown_order_is_closed(okx_sim, gw):
+    """OKX has no WS order query: GatewayCore queues it for REST `GET /api/v5/trade/order`;
+    the answer settles the request, and 51603 closes an order OKX does not know."""
     assert gw.core is not None
-    gw.core.query_status("whatever", BTC)
+    bid, _ = best(okx_sim)
+    gw.place("st1", Side.BUY, bid - 40, 100_000)
+    await gw.wait(lambda: gw.of("st1", ExecType.NEW), "NEW")
+    for cid in ("st1", "neverplaced1"):
+        gw.core.query_status(cid, BTC)
     gw.flush()
-    await gw.wait(lambda: not gw.core.pending, "status request closed")
-    assert gw.core.counters["unmatched"] == 0
+    assert gw.core.rest_queries and len(gw.core.pending) == 2
+    queries, gw.core.rest_queries = gw.core.rest_queries, []
+    for rid, q, inst in queries:
+        payload = await gw.rest(gw.adapter.status_request(q.client_id, inst,
+                                                          int(time.time() * 1000)))
+        gw.core.on_rest_answer(rid, gw.adapter.parse_status(payload, rid, time.time_ns()),
+                               time.time_ns())
+    gw.flush()
+    [st] = gw.of("st1", ExecType.STATUS)
+    assert st.status is OrderStatus.NEW and st.venue_order_id == \
+        gw.of("st1", ExecType.NEW)[0].venue_order_id and st.lots == 100_000
+    [gone] = gw.of("neverplaced1", ExecType.STATUS)
+    assert (gone.status, gone.reason) == (OrderStatus.EXPIRED, RejectReason.UNKNOWN_ORDER)
+    assert "51603" in gone.reason_text and not gw.core.pending
 
 
 async def test_scenario_latency_and_a_lost_ack_on_the_wire(okx_sim, gw):
