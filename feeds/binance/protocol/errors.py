@@ -1,9 +1,12 @@
 """Binance error codes -> typed reject reasons, and the error bodies the simulator sends.
 
 Binance errors are `{"code": -NNNN, "msg": "..."}` (REST body, or `error` in a WS API
-response, EXCHANGES.md §1.6.4). The gateway classifies by code only, never by message text:
-one code can carry several messages (-2010 is insufficient balance, a post-only cross or a
-duplicate id), and messages change without notice. The simulator goes the other way
+response, EXCHANGES.md §1.6.4). The gateway classifies by code. Two codes are shared by
+several rejects — -2010 NEW_ORDER_REJECTED (insufficient balance, a LIMIT_MAKER that would
+cross, a duplicate id) and -1013 (every filter) — and only the engine's message tells them
+apart, so for those two codes the documented messages, matched exactly, refine the reason;
+any other text (Binance may reword) leaves the code's own reason. The simulator goes the
+other way
 (`error_for`) so a matching-engine reject reaches the client with Binance's exact code, HTTP
 status and message.
 """
@@ -46,8 +49,8 @@ CODE_REASON: dict[int, RejectReason] = {
     C.E_INVALID_ORDER_TYPE: R.OTHER,
     C.E_INVALID_SIDE: R.OTHER,
     C.E_BAD_SYMBOL: R.BAD_SYMBOL,
-    # -2010 covers insufficient balance, LIMIT_MAKER would cross and duplicate id alike; the
-    # code alone cannot tell them apart, so it is OTHER (the text is kept as reason_text).
+    # -2010 covers insufficient balance, LIMIT_MAKER would cross and duplicate id alike:
+    # OTHER unless its message is one of MESSAGE_REASON's (the text is kept as reason_text)
     C.E_NEW_ORDER_REJECTED: R.OTHER,
     C.E_CANCEL_REJECTED: R.UNKNOWN_ORDER,
     C.E_NO_SUCH_ORDER: R.UNKNOWN_ORDER,
@@ -56,30 +59,50 @@ CODE_REASON: dict[int, RejectReason] = {
 }
 
 
-def classify(code: Any) -> RejectReason:
-    """Binance error code -> RejectReason; unknown or non-integer codes are OTHER."""
+MSG_INSUFFICIENT_BALANCE = "Account has insufficient balance for requested action."
+MSG_WOULD_MATCH = "Order would immediately match and take."
+MSG_DUPLICATE = "Duplicate order sent."
+MSG_PRICE_FILTER = "Filter failure: PRICE_FILTER"
+MSG_LOT_SIZE = "Filter failure: LOT_SIZE"
+MSG_NOTIONAL = "Filter failure: NOTIONAL"
+
+# (shared code, documented message) -> the reject it names; exact matches only
+MESSAGE_REASON: dict[tuple[int, str], RejectReason] = {
+    (C.E_NEW_ORDER_REJECTED, MSG_INSUFFICIENT_BALANCE): R.INSUFFICIENT_BALANCE,
+    (C.E_NEW_ORDER_REJECTED, MSG_WOULD_MATCH): R.POST_ONLY_WOULD_CROSS,
+    (C.E_NEW_ORDER_REJECTED, MSG_DUPLICATE): R.DUPLICATE_ID,
+    (C.E_INVALID_MESSAGE, MSG_PRICE_FILTER): R.BAD_PRICE,
+    (C.E_INVALID_MESSAGE, MSG_LOT_SIZE): R.BAD_SIZE,
+    (C.E_INVALID_MESSAGE, MSG_NOTIONAL): R.BAD_SIZE,
+}
+
+
+def classify(code: Any, msg: Any = "") -> RejectReason:
+    """Binance error code (refined by its documented message where the code is shared) ->
+    RejectReason; unknown or non-integer codes are OTHER."""
     if isinstance(code, bool) or not isinstance(code, int):
         return R.OTHER
+    if isinstance(msg, str) and msg:
+        refined = MESSAGE_REASON.get((code, msg))
+        if refined is not None:
+            return refined
     return CODE_REASON.get(code, R.OTHER)
 
 
-def classify_response(status: int, code: Any) -> RejectReason:
+def classify_response(status: int, code: Any, msg: Any = "") -> RejectReason:
     """HTTP / WS API status first (429/418 rate limit, 5xx status unknown), then the code."""
     if status in (C.HTTP_RATE_LIMITED, C.HTTP_IP_BANNED):
         return R.RATE_LIMITED
     if status >= 500:
         return R.TIMEOUT_UNKNOWN
-    return classify(code)
+    return classify(code, msg)
 
 
 def venue_error(code: int, msg: str = "", status: int = 400) -> VenueError:
-    return VenueError(VENUE, str(code), classify_response(status, code), msg)
+    return VenueError(VENUE, str(code), classify_response(status, code, msg), msg)
 
 
 # -- server side -----------------------------------------------------------------------------
-MSG_INSUFFICIENT_BALANCE = "Account has insufficient balance for requested action."
-MSG_WOULD_MATCH = "Order would immediately match and take."
-MSG_DUPLICATE = "Duplicate order sent."
 MSG_UNKNOWN_ORDER = "Unknown order sent."
 MSG_NO_SUCH_ORDER = "Order does not exist."
 MSG_BAD_SYMBOL = "Invalid symbol."
@@ -98,10 +121,6 @@ MSG_BAD_KEY_FORMAT = "API-key format invalid."
 MSG_TOO_MANY_REQUESTS_WS = ("Too much request weight used; current limit is {limit} request "
                             "weight per 1 MINUTE. Please use WebSocket Streams for live updates "
                             "to avoid polling the API.")
-MSG_PRICE_FILTER = "Filter failure: PRICE_FILTER"
-MSG_LOT_SIZE = "Filter failure: LOT_SIZE"
-MSG_NOTIONAL = "Filter failure: NOTIONAL"
-
 # reason -> (HTTP/WS status, code, msg) the simulator answers with
 _REASON_ERROR: dict[RejectReason, tuple[int, int, str]] = {
     R.INSUFFICIENT_BALANCE: (400, C.E_NEW_ORDER_REJECTED, MSG_INSUFFICIENT_BALANCE),

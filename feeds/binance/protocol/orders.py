@@ -432,8 +432,9 @@ def _response(obj: dict[str, Any]) -> WsApiResponse:
         data = e.get("data")
         if isinstance(data, dict) and "retryAfter" in data:
             retry = to_int(data["retryAfter"], "'retryAfter'")
-        return WsApiResponse(rid, status, None, code, opt_str(e, "msg")[:512],
-                             classify_response(status, code), limits, retry)
+        msg = opt_str(e, "msg")[:512]
+        return WsApiResponse(rid, status, None, code, msg, classify_response(status, code, msg),
+                             limits, retry)
     if status != 200:
         raise err(f"status {status} without an error object")
     return WsApiResponse(rid, status, field(obj, "result"), rate_limits=limits)
@@ -535,8 +536,9 @@ def parse_rest_error(payload: Any, http_status: int) -> WsApiResponse:
     """A REST error body `{"code": -NNNN, "msg": ...}` in the same shape as a WS error."""
     e = as_obj(payload, "error body")
     code = get_int(e, "code")
-    return WsApiResponse(None, http_status, None, code, opt_str(e, "msg")[:512],
-                         classify_response(http_status, code))
+    msg = opt_str(e, "msg")[:512]
+    return WsApiResponse(None, http_status, None, code, msg,
+                         classify_response(http_status, code, msg))
 
 
 # -- user data events ------------------------------------------------------------------------

@@ -76,8 +76,8 @@ async def test_post_only_that_would_cross_is_rejected(gateway: GatewayHarness) -
     await gateway.wait(lambda: bool(gateway.of("mm-po-1")), "reject")
     [r] = gateway.of("mm-po-1")
     assert (r.exec_type, r.status) == (ExecType.REJECTED, OrderStatus.REJECTED)
-    # -2010 carries several rejects; the codec classifies by code only (OTHER), the text says
-    assert r.reason is RejectReason.OTHER
+    # -2010 carries several rejects; its documented message names this one
+    assert r.reason is RejectReason.POST_ONLY_WOULD_CROSS
     assert r.reason_text.startswith("-2010 ") and "immediately match" in r.reason_text
     assert not gateway.sim.venue.open_orders(KEY)
 
@@ -88,6 +88,7 @@ async def test_insufficient_balance_is_rejected(gateway: GatewayHarness) -> None
     [r] = gateway.of("mm-big-1")
     assert r.exec_type is ExecType.REJECTED and r.reason_text.startswith("-2010 ")
     assert "insufficient balance" in r.reason_text
+    assert r.reason is RejectReason.INSUFFICIENT_BALANCE
 
 
 async def test_cancel_of_unknown_order_is_cancel_rejected(gateway: GatewayHarness) -> None:

@@ -1,4 +1,5 @@
-"""Binance error codes -> RejectReason (by code only), and the simulator's error bodies."""
+"""Binance error codes -> RejectReason (by code; the documented messages of the shared
+-2010 and -1013 codes refine it), and the simulator's error bodies."""
 from __future__ import annotations
 
 import orjson
@@ -37,17 +38,29 @@ def test_status_wins_for_rate_limit_and_unknown_execution() -> None:
     assert E.classify_response(400, -2011) is R.UNKNOWN_ORDER
 
 
-def test_message_text_never_changes_the_classification() -> None:
-    for msg in (E.MSG_WOULD_MATCH, E.MSG_INSUFFICIENT_BALANCE, E.MSG_DUPLICATE):
-        frame = orjson.dumps({"id": 1, "status": 400, "error": {"code": -2010, "msg": msg}})
-        [r] = parse_private(frame, 0, INSTRUMENTS)
-        assert isinstance(r, WsApiResponse) and r.reason is R.OTHER and r.error_msg == msg
+@pytest.mark.parametrize(("msg", "reason"), [
+    (E.MSG_WOULD_MATCH, R.POST_ONLY_WOULD_CROSS), (E.MSG_INSUFFICIENT_BALANCE,
+                                                  R.INSUFFICIENT_BALANCE),
+    (E.MSG_DUPLICATE, R.DUPLICATE_ID), ("Some new wording.", R.OTHER),
+    ("order would immediately match and take.", R.OTHER), ("", R.OTHER)])
+def test_2010_documented_messages_refine_the_reason_exactly(msg: str, reason: R) -> None:
+    frame = orjson.dumps({"id": 1, "status": 400, "error": {"code": -2010, "msg": msg}})
+    [r] = parse_private(frame, 0, INSTRUMENTS)
+    assert isinstance(r, WsApiResponse) and r.reason is reason and r.error_msg == msg
+
+
+def test_a_message_refines_only_the_code_it_belongs_to() -> None:
+    assert E.classify(-2011, E.MSG_WOULD_MATCH) is R.UNKNOWN_ORDER
+    assert E.classify(-1013, E.MSG_PRICE_FILTER) is R.BAD_PRICE
+    assert E.classify(-1013, "Filter failure: MAX_NUM_ORDERS") is R.BAD_SIZE
+    assert E.classify(-2010, 42) is R.OTHER
+    assert E.classify_response(429, -2010, E.MSG_INSUFFICIENT_BALANCE) is R.RATE_LIMITED
 
 
 def test_doc_insufficient_balance_response() -> None:
     [r] = parse_private(fixture_text("ws_api_order_place_error.json"), 0, INSTRUMENTS)
     assert isinstance(r, WsApiResponse) and not r.ok
-    assert (r.status, r.error_code, r.reason) == (400, -2010, R.OTHER)
+    assert (r.status, r.error_code, r.reason) == (400, -2010, R.INSUFFICIENT_BALANCE)
 
 
 @pytest.mark.parametrize("reason", [R.INSUFFICIENT_BALANCE, R.POST_ONLY_WOULD_CROSS,
@@ -56,12 +69,9 @@ def test_doc_insufficient_balance_response() -> None:
                                     R.VENUE_UNAVAILABLE])
 def test_simulator_errors_classify_back_consistently(reason: R) -> None:
     status, code, msg = E.error_for(reason)
-    back = E.classify_response(status, code)
-    # -2010's variants share one code, so the client can only say OTHER for them; -1013
-    # covers every filter; any 5xx means "execution status unknown" to the client
-    expect = {R.INSUFFICIENT_BALANCE: R.OTHER, R.POST_ONLY_WOULD_CROSS: R.OTHER,
-              R.DUPLICATE_ID: R.OTHER, R.BAD_PRICE: R.BAD_SIZE,
-              R.VENUE_UNAVAILABLE: R.TIMEOUT_UNKNOWN}.get(reason, reason)
+    back = E.classify_response(status, code, msg)
+    # any 5xx means "execution status unknown" to the client
+    expect = {R.VENUE_UNAVAILABLE: R.TIMEOUT_UNKNOWN}.get(reason, reason)
     assert back is expect and msg and E.encode_error_body(code, msg) == {"code": code,
                                                                            "msg": msg}
 
