@@ -18,6 +18,10 @@ What lives here, once for every venue:
   answers "no such order" has the order nowhere: it is reported EXPIRED (UNKNOWN_ORDER), so
   the OMS closes it instead of holding it open forever (missed fills still arrive by trade
   id through reconciliation);
+- batching: a venue with a batch place op (OKX `batch-orders`) offers `batch_places`; the
+  places of one engine batch that go out back to back are merged into batch frames at
+  `take()` (never across a cancel, so the venue sees the engine's order), and the adapter
+  still answers per order (Ack/Failure by request id);
 - latency stamps: each report carries the order's `ts_tick_recv`, `ts_decision` and the
   gateway's `ts_sent`, and order->ack samples go into a histogram;
 - the engine heartbeat watch (our own dead-man switch): no heartbeat for `deadman_s` ->
@@ -52,7 +56,7 @@ log = logging.getLogger(__name__)
 
 COUNTERS = ("orders_sent", "cancels_sent", "reports", "acks", "rejects", "local_rejects",
             "rate_limited", "parse_errors", "timeouts", "status_queries", "deadman_fired",
-            "unmatched", "reconnects")
+            "unmatched", "reconnects", "batches_sent")
 
 
 @dataclass
@@ -96,6 +100,9 @@ class GatewayCore:
         self.orders: dict[str, tuple[NewOrder, int]] = {}   # client id -> (order, ts_sent)
         # status queries the venue answers over REST only: (request id, query, instrument)
         self.rest_queries: list[tuple[str, StatusQuery, Instrument]] = []
+        self._out_rids: list[str | None] = []   # per frame in `out`: its place request id
+        self._batch = getattr(self.adapter, "batch_places", None)
+        self._max_batch = int(getattr(self.adapter, "max_place_batch", 1))
         self._rest_status = callable(getattr(self.adapter, "status_request", None))
         self._ids = itertools.count(1)
         self.rate_limited_until = 0
@@ -147,6 +154,7 @@ class GatewayCore:
             self._local_reject(o, getattr(exc, "reason", RejectReason.OTHER), str(exc)[:200])
             return
         self.out.append(frame)
+        self._out_rids.append(rid)
         sent = self.clock_ns()
         self.pending[rid] = Pending("place", o, sent)
         self.place_rid[o.client_id] = rid
@@ -166,6 +174,7 @@ class GatewayCore:
                 c, getattr(exc, "reason", RejectReason.OTHER), str(exc)[:200]))
             return
         self.out.append(frame)
+        self._out_rids.append(None)
         self.pending[rid] = Pending("cancel", c, self.clock_ns())
         self.counters["cancels_sent"] += 1
 
@@ -192,6 +201,7 @@ class GatewayCore:
                                   self.adapter.venue, client_id, exc)
                 return
             self.out.append(frame)
+            self._out_rids.append(None)
         self.pending[rid] = Pending("status", q, self.clock_ns())
         self.counters["status_queries"] += 1
 
@@ -339,8 +349,35 @@ class GatewayCore:
         self.pending.clear()
         self.place_rid.clear()
 
+    def _batched(self, out: list[str], rids: list[str | None]) -> list[str]:
+        """Runs of consecutive place frames -> batch frames of up to `max_place_batch`."""
+        assert self._batch is not None
+        merged: list[str] = []
+        run: list[int] = []
+
+        def close_run() -> None:
+            for k in range(0, len(run), self._max_batch):
+                chunk = run[k:k + self._max_batch]
+                if len(chunk) == 1:
+                    merged.append(out[chunk[0]])
+                else:
+                    merged.append(self._batch([rids[i] for i in chunk]))
+                    self.counters["batches_sent"] += 1
+            run.clear()
+
+        for i, frame in enumerate(out):
+            if rids[i] is not None:
+                run.append(i)
+            else:
+                close_run()
+                merged.append(frame)
+        close_run()
+        return merged
+
     def take(self) -> tuple[list[str], list[Any]]:
         out, rep = self.out, self.reports
-        self.out, self.reports = [], []
+        if self._batch is not None and self._max_batch > 1 and len(out) > 1:
+            out = self._batched(out, self._out_rids)
+        self.out, self.reports, self._out_rids = [], [], []
         return out, rep
 

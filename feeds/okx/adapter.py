@@ -126,6 +126,7 @@ def _order_budget() -> tuple[float, int]:
 class OkxGatewayAdapter:
     venue = c.VENUE
     order_rate_per_s, order_burst = _order_budget()
+    max_place_batch = c.MAX_BATCH   # GatewayCore merges back-to-back places (batch-orders)
 
     def __init__(self, api_key: str, secret: str, passphrase: str, *, demo: bool = False,
                  clock_ms: Callable[[], int] = _now_ms) -> None:
@@ -140,6 +141,8 @@ class OkxGatewayAdapter:
         self._sessions = 0
         self._local: deque[Failure] = deque()            # answered at the next pong
         self._place_cid: dict[str, str] = {}             # req id -> client id (places)
+        self._place_args: dict[str, dict[str, Any]] = {}  # req id -> its order args
+        self._batches: dict[str, list[str]] = {}         # batch op id -> its places' req ids
         self._new_sent: OrderedDict[str, None] = OrderedDict()   # client ids whose NEW is out
         self._open: dict[str, OrderedDict[str, None]] = {}       # instId -> open ordIds
 
@@ -175,6 +178,10 @@ class OkxGatewayAdapter:
         self._logged_in = self._subscribed = False
         self._sub_id = f"sub{self._sessions}"
         self._local.clear()
+        # requests of the dead connection are never answered (GatewayCore forgets them too)
+        self._place_cid.clear()
+        self._place_args.clear()
+        self._batches.clear()
         return [orders.build_login(self.creds, now_ms // 1000),
                 orders.build_orders_subscribe(self._sub_id)]
 
@@ -196,12 +203,22 @@ class OkxGatewayAdapter:
     def encode_place(self, order: NewOrder, inst: Instrument, req_id: str, now_ms: int) -> str:
         self._know(inst)
         try:
-            frame = orders.build_order(order, inst, req_id)
+            args = orders.order_args(order, inst)
+            frame = orders.build_op(req_id, c.OP_ORDER, [args])
         except ProtocolError as exc:
             reason = (RejectReason.BAD_SYMBOL if inst.venue_code is None else RejectReason.OTHER)
             return self._refused(req_id, reason, f"not sent: {exc.what}")
         self._place_cid[req_id] = order.client_id
+        self._place_args[req_id] = args
         return frame
+
+    def batch_places(self, req_ids: list[str]) -> str:
+        """One `batch-orders` op for places already encoded one by one (same args, same
+        client ids); its per-order results are answered per request id in `_batch_op`."""
+        bid = "b" + req_ids[0]
+        self._batches[bid] = list(req_ids)
+        return orders.build_op(bid, c.OP_BATCH_ORDERS,
+                               [self._place_args.pop(r) for r in req_ids])
 
     def encode_cancel(self, cancel: CancelOrder, inst: Instrument, req_id: str,
                       now_ms: int) -> str:
@@ -283,6 +300,10 @@ class OkxGatewayAdapter:
 
     def _op(self, r: OpResponse) -> list[Any]:
         rid = r.req_id
+        batch = self._batches.pop(rid, None)
+        if batch is not None:
+            return self._batch_op(r, batch)
+        self._place_args.pop(rid, None)
         cid = self._place_cid.pop(rid, None)
         if r.reason is not RejectReason.NONE or not r.items:
             # the whole request failed (60013 invalid args, 50011 rate limit, ...)
@@ -293,6 +314,26 @@ class OkxGatewayAdapter:
         if r.op == c.OP_ORDER and not self._mark_new(item.cl_ord_id or cid or ""):
             return []  # the `live` push already reported NEW and closed the request
         return [Ack(rid, item.ord_id, item.ts_event)]
+
+    def _batch_op(self, r: OpResponse, rids: list[str]) -> list[Any]:
+        """A `batch-orders` answer -> an Ack or Failure per place request (matched by
+        clOrdId); a place the answer does not mention fails, never hangs."""
+        cids = {rid: self._place_cid.pop(rid, "") for rid in rids}
+        if r.reason is not RejectReason.NONE or not r.items:
+            return [Failure(rid, classify(r.code), r.code, r.msg) for rid in rids]
+        by_cid = {cid: rid for rid, cid in cids.items()}
+        out: list[Any] = []
+        for item in r.items:
+            rid = by_cid.pop(item.cl_ord_id, None)
+            if rid is None:
+                continue
+            if not item.ok:
+                out.append(Failure(rid, item.reason, item.s_code, item.s_msg))
+            elif self._mark_new(item.cl_ord_id):
+                out.append(Ack(rid, item.ord_id, item.ts_event))
+        out += [Failure(rid, RejectReason.OTHER, r.code, "no result in the batch answer")
+                for rid in by_cid.values()]
+        return out
 
     # -- REST ----------------------------------------------------------------------------------
     def open_orders_request(self, now_ms: int) -> HttpRequest:

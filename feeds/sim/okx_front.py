@@ -143,7 +143,8 @@ class OkxFront:
         self.uids = {k: str(614488474791936 + n) for n, k in enumerate(sorted(venue.api_keys))}
         self._n = itertools.count(1)
         self._bill = itertools.count(1)
-        self._held: list[tuple[Session, str]] | None = None
+        # frames (str) or order items (dict) raised while a request runs, per session
+        self._held: list[tuple[Session, str | dict[str, Any]]] | None = None
         self._hint: tuple[str, str] = ("", "")    # (tag, tgtCcy) of the order being placed
         venue.fronts.append(self)
 
@@ -161,9 +162,20 @@ class OkxFront:
         self._held = []
 
     def _release(self) -> None:
+        """Send what a request raised, in order per session; consecutive order updates of
+        one session go out as one `orders` push (as OKX packs simultaneous updates)."""
         held, self._held = self._held or [], None
+        items: dict[Session, list[dict[str, Any]]] = {}
         for s, frame in held:
+            if isinstance(frame, dict):
+                items.setdefault(s, []).append(frame)
+                continue
+            pending = items.pop(s, None)
+            if pending:
+                s.send(o.encode_orders_push_items(pending, self.uids.get(s.account or "", "0")))
             s.send(frame)
+        for s, pending in items.items():
+            s.send(o.encode_orders_push_items(pending, self.uids.get(s.account or "", "0")))
 
     def _subscribers(self, channel: str, inst_id: str) -> list[Session]:
         return [s for s in self.sessions if not s.private and inst_id in s.public[channel]]
@@ -317,14 +329,21 @@ class OkxFront:
 
     def _push_order(self, account: str, inst: Instrument, vo: o.VenueOrder) -> None:
         frame: str | None = None
+        item: dict[str, Any] | None = None
+        held = self._held
         for s in self.sessions:
             if s.account != account or s.orders_sub is None:
                 continue
             if "" not in s.orders_sub and inst.venue_symbol not in s.orders_sub:
                 continue
+            if held is not None:   # a snapshot of the order now: it may change again
+                if item is None:
+                    item = o.encode_order_item(vo)
+                held.append((s, item))
+                continue
             if frame is None:
                 frame = o.encode_orders_push([vo], self.uids.get(account, "0"))
-            self._deliver(s, frame)
+            s.send(frame)
 
     def _order_record(self, account: str, inst: Instrument, view: Any) -> o.VenueOrder:
         vo = self.book.orders.get((account, ord_id_of(inst, view.order_id)))

@@ -457,11 +457,18 @@ def encode_order_item(o: VenueOrder) -> dict[str, Any]:
 def encode_orders_push(orders: Sequence[VenueOrder], uid: str, inst_id: str | None = None
                        ) -> str:
     """An `orders` channel push; `inst_id` echoes a subscription made with one."""
+    return encode_orders_push_items([encode_order_item(o) for o in orders], uid, inst_id)
+
+
+def encode_orders_push_items(items: Sequence[dict[str, Any]], uid: str,
+                             inst_id: str | None = None) -> str:
+    """An `orders` push of already-encoded order items (OKX packs several orders' updates
+    into one push's `data` when they happen together, e.g. a batch of placements)."""
     arg: dict[str, str] = {"channel": c.CH_ORDERS, "instType": c.INST_TYPE_SPOT}
     if inst_id:
         arg["instId"] = inst_id
     arg["uid"] = uid
-    return w.dumps({"arg": arg, "data": [encode_order_item(o) for o in orders]})
+    return w.dumps({"arg": arg, "data": list(items)})
 
 
 def encode_pending_item(o: VenueOrder) -> dict[str, Any]:

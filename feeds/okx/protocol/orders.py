@@ -109,6 +109,14 @@ def build_login(creds: Credentials, timestamp_s: int) -> str:
         "sign": sign_ws_login(creds.secret, ts)}]})
 
 
+def build_op(req_id: str, op: str, args: list[dict[str, Any]]) -> str:
+    """An op frame from already-built `order_args`/`cancel_args` (the gateway keeps each
+    order's args so places sent back to back can go out as one `batch-orders`)."""
+    if op in (c.OP_BATCH_ORDERS, c.OP_BATCH_CANCEL_ORDERS):
+        _check_batch(len(args))
+    return _op(req_id, op, args, None)
+
+
 def build_order(order: NewOrder, inst: Instrument, req_id: str, *,
                 exp_time_ms: int | None = None, tag: str | None = None) -> str:
     return _op(req_id, c.OP_ORDER, [order_args(order, inst, tag=tag)], exp_time_ms)
@@ -409,6 +417,7 @@ from .order_server import (
     encode_order_item,
     encode_orders_pending,
     encode_orders_push,
+    encode_orders_push_items,
     encode_pending_item,
     encode_rest_op_response,
     verify_login,
@@ -436,6 +445,7 @@ __all__ = [
     "build_batch_orders",
     "build_cancel",
     "build_login",
+    "build_op",
     "build_order",
     "build_orders_subscribe",
     "build_orders_unsubscribe",
@@ -457,6 +467,7 @@ __all__ = [
     "encode_order_item",
     "encode_orders_pending",
     "encode_orders_push",
+    "encode_orders_push_items",
     "encode_pending_item",
     "encode_rest_op_response",
     "is_valid_client_id",

@@ -298,3 +298,38 @@ def test_a_rest_only_venue_gets_its_status_queries_over_rest() -> None:
                         clock.t)
     [gone] = core.take()[1]
     assert gone.status is OrderStatus.EXPIRED and gone.client_id == "c6"
+
+
+class BatchingDialect(Dialect):
+    """A venue with a batch place op of up to 3 orders; answers stay per order."""
+
+    max_place_batch = 3
+
+    def __init__(self) -> None:
+        self.batched: list[list[str]] = []
+
+    def batch_places(self, rids):
+        self.batched.append(list(rids))
+        return orjson.dumps({"op": "batch", "ids": list(rids)}).decode()
+
+
+def test_back_to_back_places_go_out_in_batches_but_never_across_a_cancel() -> None:
+    clock = Clock()
+    d = BatchingDialect()
+    core = GatewayCore(d, {"BTC/USDT": INST}, 1_000.0, clock.ns, clock.ms)
+    core.bucket = TokenBucket(1_000.0, 100, clock.t)
+    for i in range(5):
+        core.place(_order(f"a{i}"))
+    core.cancel(CancelOrder("a0", "binance", "BTC/USDT"))
+    core.place(_order("b0"))
+    frames, _ = core.take()
+    kinds = [orjson.loads(f).get("op") for f in frames]
+    assert kinds == ["batch", "batch", "cancel", "place"]
+    assert d.batched == [["1", "2", "3"], ["4", "5"]]     # request ids, in engine order
+    assert core.counters["batches_sent"] == 2
+    assert len(core.pending) == 7                          # still answered per request
+    core.on_frame(_frame(t="ack", id="4", oid="V4"), clock.t)
+    [new] = core.take()[1]
+    assert new.client_id == "a3" and new.exec_type is ExecType.NEW
+    core.place(_order("c0"))                               # a lone place stays a single frame
+    assert [orjson.loads(f)["op"] for f in core.take()[0]] == ["place"]

@@ -119,3 +119,29 @@ async def test_rest_auth_and_parameter_errors(okx_sim: OkxSim):
         async with http.post(okx_sim.rest + "/api/v5/trade/order", data="{oops",
                              headers=headers) as resp:
             assert (await resp.json())["code"] == "51000"
+
+
+async def test_a_batch_of_placements_is_pushed_as_one_orders_update(okx_sim: OkxSim):
+    """OKX packs simultaneous order updates into one `orders` push (several `data` items)."""
+    creds = Credentials(KEY, SECRET, PASSPHRASE)
+    inst = okx_sim.venue.by_symbol["BTC/USDT"]
+    bid = okx_sim.venue.engines["BTC/USDT"].best()[0][0]
+    px = str(inst.ticks_to_price(bid - 50))
+    async with aiohttp.ClientSession() as http, http.ws_connect(okx_sim.ws_private) as ws:
+        await ws.send_str(o.build_login(creds, int(time.time())))
+        assert o.parse_private(await recv(ws), 0, {})[0].kind == "ack"
+        await ws.send_str(o.build_orders_subscribe("s1"))
+        assert orjson.loads(await recv(ws))["event"] == "subscribe"
+        args = [{"instIdCode": inst.venue_code, "side": "buy", "ordType": "limit",
+                 "tdMode": "cash", "sz": "0.001", "px": px, "clOrdId": f"pk{i}"}
+                for i in range(3)]
+        await ws.send_str(orjson.dumps({"id": "9", "op": "batch-orders",
+                                        "args": args}).decode())
+        frames = [orjson.loads(await recv(ws)) for _ in range(3)]
+    [answer] = [f for f in frames if f.get("op") == "batch-orders"]
+    [push] = [f for f in frames if f.get("arg", {}).get("channel") == "orders"]
+    assert [i["sCode"] for i in answer["data"]] == ["0", "0", "0"]
+    assert [d["clOrdId"] for d in push["data"]] == ["pk0", "pk1", "pk2"]
+    assert {d["state"] for d in push["data"]} == {"live"}
+    reports = o.parse_private(orjson.dumps(push), 0, {inst.venue_symbol: inst})
+    assert [r.client_id for r in reports] == ["pk0", "pk1", "pk2"]

@@ -329,3 +329,23 @@ async def test_scenario_latency_and_a_lost_ack_on_the_wire(okx_sim, gw):
     assert gw.of("lost1", ExecType.NEW)[0].status is OrderStatus.NEW
     assert sum(s.out.acks_lost for s in okx_sim.front.sessions) == 1
     assert len(venue.open_orders(KEY, BTC)) == before + 1
+
+
+async def test_back_to_back_places_go_out_as_one_batch_and_are_answered_per_order(okx_sim, gw):
+    assert gw.core is not None
+    bid, _ = best(okx_sim)
+    for i in range(4):
+        gw.core.place(NewOrder(f"bat{i}", "okx", BTC, Side.BUY, bid - 30 - i, 100_000))
+    # 1,000 BTC: more than the account holds -> this item alone fails (51008)
+    gw.core.place(NewOrder("batbig", "okx", BTC, Side.BUY, bid - 30, 100_000_000_000))
+    gw.flush()
+    assert gw.core.counters["batches_sent"] == 1
+    await gw.wait(lambda: all(gw.of(f"bat{i}", ExecType.NEW) for i in range(4))
+                  and gw.of("batbig", ExecType.REJECTED), "batch answered")
+    [big] = gw.of("batbig", ExecType.REJECTED)
+    assert big.reason is RejectReason.INSUFFICIENT_BALANCE and "51008" in big.reason_text
+    assert not gw.core.pending
+    live = {o.client_id for o in okx_sim.venue.open_orders(KEY, BTC)}
+    assert {f"bat{i}" for i in range(4)} <= live and "batbig" not in live
+    for i in range(4):
+        assert len(gw.of(f"bat{i}", ExecType.NEW)) == 1   # the push and the answer: one NEW
