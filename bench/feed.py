@@ -22,6 +22,7 @@ import os
 import time
 from typing import Any
 
+from feeds.runner import frame_handler
 from pipeline.config import Config
 from pipeline.replay import close_all, private_feed
 
@@ -93,16 +94,19 @@ def _rate(fn: Any, frames: list[str]) -> float:
 
 def bench_ours(venue: str, n: int) -> dict[str, float]:
     """The real feed path (adapter + FeedCore + shm ring and book slot) — the same private
-    feed `hft replay` builds."""
+    feed `hft replay` builds — driven through `feeds.runner.frame_handler`, the very callback
+    the feed process gives its WebSocket clients (capture off, as configured by default)."""
     feed = private_feed(venue, Config(), depth=20)
     core = feed.core
     vs = core.adapter.venue_symbol("BTC/USDT")
+    replies: list[str] = []
+    on_frame = frame_handler(core, replies.append)
     try:
-        bbo_mps = _rate(core.on_frame, _bbo_frames(venue, n))
+        bbo_mps = _rate(on_frame, _bbo_frames(venue, n))
         assert core.counters.values["bbo"] == n and core.counters.values["parse_errors"] == 0
         snap, depth = _snapshot_and_depth(venue, n)
         core.on_snapshot(core.adapter.parse_snapshot(vs, snap), 0)
-        depth_mps = _rate(core.on_frame, depth)
+        depth_mps = _rate(on_frame, depth)
         c = core.counters.values
         assert c["gaps"] == 0 and c["parse_errors"] == 0, c
         assert feed.books.read(0).n_bids == 20

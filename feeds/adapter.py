@@ -55,6 +55,11 @@ class BookSyncLike(Protocol):
 
 
 class FeedAdapter(Protocol):
+    """A venue's market-data side. Optionally also `parse_bbo_fast(frame) -> BboRow | None`:
+    the venue's best-bid/offer frame matched as a whole, returning `(venue_symbol, bid_px,
+    bid_sz, ask_px, ask_sz, ts_event, update_id)` exactly as `parse` would produce it, or None
+    for any other frame (then `FeedCore` calls `parse`). It never raises."""
+
     venue: str
 
     def venue_symbol(self, symbol: str) -> str:

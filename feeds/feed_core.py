@@ -11,7 +11,13 @@ Integrity rules (the engine must never quote on a wrong book):
   sync state resets and it is queued for a snapshot;
 - a symbol with no depth update for `stale_ns` goes BOOK_STALE and is resynced;
 - a disconnect marks every symbol BOOK_SYNCING until it is rebuilt;
-- a malformed frame is counted and dropped (the caller logs, rate-limited).
+- a malformed frame, or a record with a value a ring field cannot hold (an id beyond int64),
+  is counted (`parse_errors`) and dropped, logged rate-limited.
+
+Hot path: best-bid/offer frames, most of the traffic, are matched whole by the venue's
+`parse_bbo_fast` (`feeds/<venue>/protocol/market_fast.py`) and go straight to the ring without
+a record object; every other frame, and any BBO frame the fast path declines, takes the
+general path, and both publish byte-identical rows.
 
 Whenever a symbol's top of book changes, a BBO row derived from the book is published too
 (flags=FLAG_FROM_BOOK), so the engine wakes on depth-driven changes and not only on the
@@ -20,6 +26,7 @@ venue's own best-bid/offer stream.
 from __future__ import annotations
 
 import logging
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,13 +46,12 @@ COUNTERS = ("messages", "bytes", "parse_errors", "gaps", "resyncs", "reconnects"
             "bbo", "trades", "depth", "unknown_symbol", "snapshots", "max_age_ms")
 
 
-@dataclass
+@dataclass(slots=True)
 class SymbolFeed:
     symbol_id: int
     venue_symbol: str
     sync: BookSyncLike
     last_depth_ns: int = 0        # ts_recv of the last applied depth update (0 = never)
-    last_msg_ns: int = 0          # ts_recv of anything for this symbol
     top: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     status: int = BOOK_SYNCING
 
@@ -78,20 +84,60 @@ class FeedCore:
         self._log = RateLimitedLog(log, per_s=5.0)
         for s in self.symbols.values():
             books.set_status(s.symbol_id, BOOK_SYNCING)
+        # `on_frame(data, ts_recv)`: one WebSocket frame in, records out to the ring/books
+        self.on_frame: Callable[[str | bytes, int], None] = self._make_on_frame()
 
     # -- frames ------------------------------------------------------------------------------
-    def on_frame(self, data: str | bytes, ts_recv: int) -> None:
+    def _make_on_frame(self) -> Callable[[str | bytes, int], None]:
+        """Build `on_frame` as a closure: every name the per-frame path touches is a cell or
+        a local, not an attribute lookup (the same trick as `RingWriter.publish`).
+
+        Hot path: when the adapter has `parse_bbo_fast` (a whole-frame match of the venue's
+        best-bid/offer shape, see `feeds/<venue>/protocol/market_fast.py`) and the frame is
+        one, its row goes straight into the ring — no record object, no dispatch. Any other
+        frame (or a BBO for a symbol we do not track) takes the general path: `adapter.parse`
+        then `on_record`, where every integrity rule lives. Both publish identical rows."""
         c = self.counters.values
-        c["messages"] += 1
-        c["bytes"] += len(data)
-        try:
-            records = self.adapter.parse(data, ts_recv)
-        except ProtocolError as exc:
-            c["parse_errors"] += 1
-            self._log.warning("%s: dropped malformed frame: %s", self.venue, exc)
-            return
-        for rec in records:
-            self.on_record(rec, ts_recv)
+        parse = self.adapter.parse
+        fast = getattr(self.adapter, "parse_bbo_fast", None)
+        sid_of = {vs: s.symbol_id for vs, s in self.symbols.items()}  # fixed at construction
+        ring = self.ring
+        clock = self.clock
+        venue_id = self.venue_id
+        on_record = self.on_record
+        dropped = self._dropped
+
+        def on_frame(data: str | bytes, ts_recv: int) -> None:
+            c["messages"] += 1
+            c["bytes"] += len(data)
+            if fast is not None:
+                row = fast(data)
+                if row is not None:
+                    sym, bid_px, bid_sz, ask_px, ask_sz, ts_event, update_id = row
+                    sid = sid_of.get(sym)
+                    if sid is not None:
+                        c["bbo"] += 1
+                        ring.publish((KIND_BBO, venue_id, 0, 0, sid, ts_event, ts_recv, clock(),
+                                      bid_px, bid_sz, ask_px, ask_sz, 0.0, 0.0, update_id))
+                        return
+            try:
+                records = parse(data, ts_recv)
+            except ProtocolError as exc:
+                dropped(exc)
+                return
+            for rec in records:
+                try:
+                    on_record(rec, ts_recv)
+                except (struct.error, OverflowError) as exc:
+                    # a value the parser let through that a ring field cannot hold (an id
+                    # or a time beyond int64): the record is dropped, never the process
+                    dropped(exc)
+
+        return on_frame
+
+    def _dropped(self, exc: Exception) -> None:
+        self.counters.values["parse_errors"] += 1
+        self._log.warning("%s: dropped malformed frame: %s", self.venue, exc)
 
     def on_record(self, rec: Any, ts_recv: int) -> None:
         if isinstance(rec, DepthUpdate):
@@ -119,7 +165,6 @@ class FeedCore:
         s = self._symbol(b.venue_symbol)
         if s is None:
             return
-        s.last_msg_ns = ts_recv
         self.counters.values["bbo"] += 1
         self.ring.publish((KIND_BBO, self.venue_id, 0, 0, s.symbol_id, b.ts_event, ts_recv,
                            self.clock(), b.bid_px, b.bid_sz, b.ask_px, b.ask_sz, 0.0, 0.0,
@@ -129,7 +174,6 @@ class FeedCore:
         s = self._symbol(t.venue_symbol)
         if s is None:
             return
-        s.last_msg_ns = ts_recv
         self.counters.values["trades"] += 1
         self.ring.publish((KIND_TRADE, self.venue_id, int(t.side), 0, s.symbol_id, t.ts_event,
                            ts_recv, self.clock(), 0.0, 0.0, 0.0, 0.0, t.price, t.size,
@@ -139,7 +183,6 @@ class FeedCore:
         s = self._symbol(u.venue_symbol)
         if s is None:
             return
-        s.last_msg_ns = ts_recv
         self.counters.values["depth"] += 1
         try:
             outcome = s.sync.on_update(u)

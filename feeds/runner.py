@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -42,6 +43,26 @@ def capture_record(venue: str, conn: str, data: str | bytes, ts_recv: int) -> Re
     """One raw frame for the writer's capture files (writer/capture.py record format)."""
     frame = data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
     return Record("capture", {"venue": venue, "conn": conn, "ts": ts_recv, "frame": frame})
+
+
+def frame_handler(core: FeedCore, reply: Callable[[str], None], capture_q: Any = None,
+                  venue: str = "", conn: str = "") -> Callable[[Any, int], None]:
+    """What the feed runs for every market-data frame (`WsClient.on_frame`): the tee to the
+    capture queue when capture is on, `FeedCore.on_frame`, then any frames owed back (pongs).
+    A module-level factory so that `bench/feed.py` measures this very function."""
+    on_frame = core.on_frame
+    replies = core.replies  # FeedCore appends to this one list and never rebinds it
+
+    def handle(data: Any, ts_recv: int) -> None:
+        if capture_q is not None:  # non-blocking: a full queue is a counted drop
+            capture_q.put(capture_record(venue, conn, data, ts_recv))
+        on_frame(data, ts_recv)
+        if replies:
+            for r in replies:
+                reply(r)
+            replies.clear()
+
+    return handle
 
 
 def load_feed_adapter(venue: str, config: Any) -> FeedAdapter:
@@ -92,14 +113,10 @@ class FeedDriver:
         venue = self.adapter.venue
         conn = plan.url.rsplit("/", 1)[-1][:64] or "ws"
 
-        def on_frame(data: Any, ts_recv: int) -> None:
-            if capture_q is not None:  # non-blocking: a full queue is a counted drop
-                capture_q.put(capture_record(venue, conn, data, ts_recv))
-            core.on_frame(data, ts_recv)
-            if core.replies:
-                for r in core.replies:
-                    asyncio.ensure_future(client.send(r))
-                core.replies.clear()
+        def reply(frame: str) -> None:
+            asyncio.ensure_future(client.send(frame))
+
+        on_frame = frame_handler(core, reply, capture_q, venue, conn)
 
         async def on_open(ws: Any) -> None:
             frames = plan.on_open_fn(int(time.time() * 1000)) if plan.on_open_fn else plan.on_open

@@ -231,3 +231,59 @@ def test_reconnect_queues_snapshots_without_waiting_for_a_diff(shm_pair) -> None
     _synced(core)
     core.on_disconnect()
     assert core.take_snapshot_requests() == ["BTC-USDT", "ETH-USDT"]
+
+
+class FastAdapter(Adapter):
+    """The double with a BBO fast path: `k=bbo` frames as a row, anything else None."""
+
+    def __init__(self) -> None:
+        self.fast_calls = 0
+
+    def parse_bbo_fast(self, frame):
+        self.fast_calls += 1
+        m = orjson.loads(frame) if frame[:1] == b"{" else {}
+        if m.get("k") != "bbo":
+            return None
+        return (m["s"], m["b"], 1.0, m["a"], 2.0, 7, m.get("u", 0))
+
+
+def _fast_core(shm_pair):
+    ring, books, reader = shm_pair
+    adapter = FastAdapter()
+    core = FeedCore(adapter, [(0, "BTC-USDT"), (1, "ETH-USDT")], ring, books, depth=5,
+                    stale_ns=1_000, clock=lambda: 123)
+    return core, adapter, reader
+
+
+def test_the_bbo_fast_path_publishes_the_row_the_general_path_would(shm_pair) -> None:
+    frame = _f(k="bbo", s="ETH-USDT", b=10.5, a=10.6, u=77)
+    core, _, reader = _core(shm_pair)
+    core.on_frame(frame, 1_000)
+    slow = reader.poll()
+    fast_core, adapter, _ = _fast_core(shm_pair)
+    fast_core.on_frame(frame, 1_000)
+    fast = reader.poll()
+    assert adapter.fast_calls == 1 and len(slow) == len(fast) == 1
+    assert slow.tobytes() == fast.tobytes()
+    assert fast_core.counters.values == core.counters.values
+
+
+def test_frames_the_fast_path_declines_take_the_general_path(shm_pair) -> None:
+    core, adapter, reader = _fast_core(shm_pair)
+    core.on_frame(_f(k="trade", s="BTC-USDT", p=100.5, q=0.25, id=5), 2_000)
+    core.on_frame(_f(k="bbo", s="DOGE-USDT", b=1, a=2), 3_000)  # unknown: counted once
+    core.on_frame(b"\x00not json", 4_000)
+    rows = reader.poll()
+    assert adapter.fast_calls == 3 and [r["kind"] for r in rows] == [KIND_TRADE]
+    c = core.counters.values
+    assert (c["messages"], c["trades"], c["bbo"], c["unknown_symbol"], c["parse_errors"]) \
+        == (3, 1, 0, 1, 1)
+
+
+def test_a_value_the_ring_cannot_hold_is_a_counted_drop_not_a_crash(shm_pair) -> None:
+    core, _, reader = _core(shm_pair)
+    core.on_frame(_f(k="bbo", s="ETH-USDT", b=10.5, a=10.6, u=2**63), 1_000)  # > int64
+    core.on_frame(_f(k="bbo", s="ETH-USDT", b=10.5, a=10.6, u=78), 2_000)
+    rows = reader.poll()
+    assert core.counters.values["parse_errors"] == 1
+    assert [int(r["update_id"]) for r in rows] == [78]

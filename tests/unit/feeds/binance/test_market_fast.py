@@ -1,0 +1,89 @@
+"""The `@bookTicker` fast path agrees with `parse_market` on every frame, well-formed or not,
+and is taken for the frames Binance (and the simulator) actually send."""
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.binance.protocol import market as M
+from feeds.binance.protocol.market_fast import parse_bbo_fast
+
+from ..bbo_fast import (
+    SETTINGS,
+    assert_agrees,
+    compact,
+    good_ids,
+    good_nums,
+    ids,
+    mutate_text,
+    near_miss,
+    nums,
+    obj,
+    respellings,
+)
+from .conftest import fixture_json
+
+symbols = st.one_of(st.sampled_from(["BTCUSDT", "btcusdt", "1000SATSUSDT", "", "A" * 41]),
+                    st.text(max_size=6))
+streams = st.one_of(st.text(max_size=12), st.sampled_from(
+    ["btcusdt@depth@100ms", "BTCUSDT@bookTicker", "@bookTicker", "btcusdt@bookTickerX"]))
+GOOD = {"stream": "btcusdt@bookTicker", "u": 400900217, "s": "BTCUSDT", "b": "25.35190000",
+        "B": "31.21000000", "a": "25.36520000", "A": "40.66000000"}
+HOSTILE = {"stream": streams, "u": ids, "s": symbols, "b": nums, "B": nums, "a": nums, "A": nums}
+
+
+def _frame(f: dict[str, Any], ascii_only: bool = True) -> str:
+    inner = obj(**{k: v for k, v in f.items() if k != "stream"})
+    return compact(obj(stream=f["stream"], data=inner), ascii_only)
+
+
+@SETTINGS
+@given(st.data())
+def test_a_frame_with_one_hostile_field_agrees_with_parse_market(data: st.DataObject) -> None:
+    f = near_miss(data, GOOD, HOSTILE, extra_keys=("e", "lastUpdateId", "x"))
+    assert_agrees(parse_bbo_fast, M.parse_market, _frame(f, data.draw(st.booleans())))
+
+
+@SETTINGS
+@given(st.data(), good_ids, good_nums, good_nums, good_nums, good_nums)
+def test_one_edit_of_a_good_frame_agrees_with_parse_market(data: st.DataObject, u: int, b: str,
+                                                           bq: str, a: str, aq: str) -> None:
+    text = _frame({**GOOD, "u": u, "b": b, "B": bq, "a": a, "A": aq})
+    assert_agrees(parse_bbo_fast, M.parse_market, mutate_text(text, data))
+
+
+@SETTINGS
+@given(good_ids, st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True), good_nums, good_nums,
+       good_nums, good_nums)
+def test_well_formed_book_tickers_take_the_fast_path(u: int, s: str, b: str, bq: str, a: str,
+                                                     aq: str) -> None:
+    frame = _frame({"stream": f"{s.lower()}@bookTicker", "u": u, "s": s, "b": b, "B": bq,
+                    "a": a, "A": aq})
+    assert assert_agrees(parse_bbo_fast, M.parse_market, frame) is not None
+
+
+def test_the_documented_example_and_the_simulators_frames_take_the_fast_path() -> None:
+    doc = {"stream": "bnbusdt@bookTicker", "data": fixture_json("ws_book_ticker.json")}
+    assert assert_agrees(parse_bbo_fast, M.parse_market, compact(doc)) == (
+        "BNBUSDT", 25.3519, 31.21, 25.3652, 40.66, 0, 400900217)
+    sim = M.wrap_combined("btcusdt@bookTicker",
+                          M.encode_bbo("BTCUSDT", "65000.1", "0.5", "65000.2", "1.25", 7))
+    assert assert_agrees(parse_bbo_fast, M.parse_market, sim) is not None
+
+
+def test_other_frames_whitespace_and_bytes_are_declined() -> None:
+    pretty = '{"stream": "bnbusdt@bookTicker", "data": ' + \
+        compact(fixture_json("ws_book_ticker.json")).replace(",", ", ") + "}"
+    for frame in (pretty, pretty.encode(), compact(fixture_json("ws_depth_update.json")),
+                  compact(fixture_json("ws_book_ticker.json")),  # raw stream: no envelope
+                  compact({"stream": "x@trade", "data": fixture_json("ws_trade.json")})):
+        assert parse_bbo_fast(frame) is None
+    assert parse_bbo_fast(pretty) is None and M.parse_market(pretty, 0)  # general path parses
+
+
+def test_every_token_respelled_agrees_with_parse_market() -> None:
+    text = _frame(GOOD)
+    for frame in respellings(text):
+        assert_agrees(parse_bbo_fast, M.parse_market, frame)
