@@ -56,7 +56,7 @@ class Position:
         self._unit = instrument.tick_size * instrument.lot_size
 
     def apply(self, side: Side, price_ticks: int, lots: int) -> None:
-        s = side.value
+        s = 1 if side > 0 else -1   # not `side.value`: an enum property, ~0.3 us on 3.11
         pos = self.lots
         signed = s * lots
         if pos == 0 or (pos > 0) == (s > 0):

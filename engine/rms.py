@@ -106,9 +106,10 @@ class _Limits:
         self.max_pos_lots = _floor(_dec(risk.max_position_per_venue) / inst.lot_size)
         self.mult = int(inst.lot_size / common_unit)                            # lots -> common
         self.max_total = _floor(_dec(risk.max_position_total) / common_unit)
-        # per side: (position key, open-lots key, mult, is this venue) for every venue of
-        # the symbol, filled in by RMS once all venues are known
-        self.agg: dict[Side, list[tuple[tuple[str, str], tuple[str, str, Side], int, bool]]] = {}
+        # per side: this venue's (position key, open-lots key, mult) and the same for every
+        # other venue of the symbol, filled in by RMS once all venues are known
+        self.agg: dict[Side, tuple[tuple[str, str], tuple[str, str, Side], int,
+                                   tuple[tuple[tuple[str, str], tuple[str, str, Side], int], ...]]] = {}
 
 
 def _dec(x: float) -> Decimal:
@@ -145,8 +146,9 @@ class RMS:
                 self._limits[(v, sym)] = _Limits(i, risk, unit)
             for v, _ in insts:
                 self._limits[(v, sym)].agg = {
-                    side: [((w, sym), (w, sym, side), self._limits[(w, sym)].mult, w == v)
-                           for w, _ in insts] for side in Side}
+                    side: ((v, sym), (v, sym, side), self._limits[(v, sym)].mult,
+                           tuple(((w, sym), (w, sym, side), self._limits[(w, sym)].mult)
+                                 for w, _ in insts if w != v)) for side in Side}
         self._collar_bps = risk.price_collar_bps
         self._max_open = risk.max_open_orders
         # order-rate token bucket (tokens are orders); burst = one second's worth, at least 1
@@ -189,7 +191,8 @@ class RMS:
         vstate = self.venue_state.get(venue, _ACTIVE)
         if vstate is _HALTED:
             return self._deny(DenyReason.HALTED, order, f"{venue} halted", now_ns)
-        lim = self._limits.get((venue, symbol))
+        key = (venue, symbol)
+        lim = self._limits.get(key)
         if lim is None:
             return self._deny(DenyReason.UNKNOWN_INSTRUMENT, order, "no instrument", now_ns)
         lots = order.lots
@@ -215,19 +218,17 @@ class RMS:
         open_lots = oms.open_lots
         positions = portfolio.positions
         # worst case per venue and across venues (common unit), this order included once
-        pos = agg_pos = 0
-        same_open = agg_open = 0
-        for pkey, okey, mult, own in lim.agg[side]:
+        own_pkey, own_okey, own_mult, others = lim.agg[side]
+        p = positions.get(own_pkey)
+        pos = 0 if p is None else p.lots
+        same_open = open_lots.get(own_okey, 0) + new_lots
+        agg_pos = pos * own_mult
+        agg_open = same_open * own_mult
+        for pkey, okey, mult in others:
             p = positions.get(pkey)
-            q = open_lots.get(okey, 0)
-            if own:
-                q += new_lots
-                same_open = q
-                if p is not None:
-                    pos = p.lots
             if p is not None:
                 agg_pos += p.lots * mult
-            agg_open += q * mult
+            agg_open += open_lots.get(okey, 0) * mult
         if vstate is _REDUCING and not _reduces(pos, side, same_open):
             return self._deny(DenyReason.REDUCING, order,
                               f"{venue} reducing: position {pos} lots", now_ns)
@@ -247,7 +248,7 @@ class RMS:
             return self._deny(DenyReason.MAX_POSITION_TOTAL, order,
                               f"worst case {worst} > max {lim.max_total} (common units)",
                               now_ns)
-        book = oms.open_by_vs.get((venue, symbol))
+        book = oms.open_by_vs.get(key)
         if book:
             for o in book.values():
                 if o.side is not side and (o.price_ticks <= price if side > 0
@@ -265,7 +266,8 @@ class RMS:
         tokens = self._tokens
         if now_ns > last:
             tokens += (now_ns - last) * self._rate_per_ns
-            tokens = min(tokens, self._burst)
+            if tokens > self._burst:
+                tokens = self._burst
             self._last_ns = now_ns
         if tokens < 1.0:
             self._tokens = tokens
