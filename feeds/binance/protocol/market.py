@@ -33,11 +33,11 @@ from ._wire import (
     get_bool,
     get_int,
     get_str,
-    levels,
     loads,
     to_float,
     to_int,
 )
+from .market_fast import levels
 from .symbols import stream_symbol
 
 MarketRecord = BBO | Trade | DepthUpdate | Control

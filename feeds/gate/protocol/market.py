@@ -35,6 +35,7 @@ from .constants import (
     PATH_ORDER_BOOK,
     REST_SNAPSHOT_LIMIT,
 )
+from .market_fast import levels
 from .rest import RestRequest, public_request
 
 MarketRecord = BBO | Trade | DepthUpdate | Control
@@ -105,16 +106,16 @@ def _parse_depth(r: dict[str, Any]) -> DepthUpdate:
     first, last = w.get_int(r, "U"), w.get_int(r, "u")
     if first > last or first < 0:
         raise w.err(f"order_book_update U={first} > u={last}")
-    return DepthUpdate(venue_symbol=w.get_str(r, "s"), bids=w.levels(w.field(r, "b"), "b"),
-                       asks=w.levels(w.field(r, "a"), "a"),
+    return DepthUpdate(venue_symbol=w.get_str(r, "s"), bids=levels(w.field(r, "b"), "b"),
+                       asks=levels(w.field(r, "a"), "a"),
                        ts_event=w.to_ns_from_ms(w.field(r, "t"), "t"),
                        first_id=first, last_id=last)
 
 
 def _parse_book(r: dict[str, Any]) -> DepthUpdate:
     """`spot.order_book` is a top-N snapshot: a DepthUpdate with `is_snapshot`."""
-    return DepthUpdate(venue_symbol=w.get_str(r, "s"), bids=w.levels(w.field(r, "bids"), "bids"),
-                       asks=w.levels(w.field(r, "asks"), "asks"),
+    return DepthUpdate(venue_symbol=w.get_str(r, "s"), bids=levels(w.field(r, "bids"), "bids"),
+                       asks=levels(w.field(r, "asks"), "asks"),
                        ts_event=w.to_ns_from_ms(w.field(r, "t"), "t"),
                        last_id=w.get_int(r, "lastUpdateId"), is_snapshot=True)
 
@@ -197,8 +198,8 @@ def parse_rest_snapshot(payload: Any, venue_symbol: str = "") -> BookSnapshot:
         raise w.err("order book has no id (request it with with_id=true)")
     last_id = w.get_int(d, "id")
     ts = w.to_ns_from_ms(d["update"], "update") if "update" in d else 0
-    return BookSnapshot(venue_symbol=venue_symbol, bids=w.levels(w.field(d, "bids"), "bids"),
-                        asks=w.levels(w.field(d, "asks"), "asks"), last_id=last_id, ts_event=ts)
+    return BookSnapshot(venue_symbol=venue_symbol, bids=levels(w.field(d, "bids"), "bids"),
+                        asks=levels(w.field(d, "asks"), "asks"), last_id=last_id, ts_event=ts)
 
 
 # ============================================================================ server: requests

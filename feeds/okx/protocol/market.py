@@ -20,6 +20,7 @@ from pipeline.model import Side
 from . import _wire as w
 from . import constants as c
 from .errors import RequestError
+from .market_fast import levels
 from .rest import RestRequest
 
 MarketRecord = BBO | Trade | DepthUpdate | Control
@@ -121,8 +122,8 @@ def _top(levels: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def _parse_bbo(inst_id: str, r: dict[str, Any]) -> BBO:
-    bid = _top(w.levels(w.field(r, "bids"), "bids"))
-    ask = _top(w.levels(w.field(r, "asks"), "asks"))
+    bid = _top(levels(w.field(r, "bids"), "bids"))
+    ask = _top(levels(w.field(r, "asks"), "asks"))
     return BBO(inst_id, bid[0], bid[1], ask[0], ask[1], w.ms_to_ns(w.field(r, "ts"), "ts"),
                w.get_int(r, "seqId"))
 
@@ -146,7 +147,7 @@ def _parse_books(inst_id: str, action: str, r: dict[str, Any]) -> DepthUpdate:
         raise w.err("books 'action' is not snapshot/update")
     checksum = r.get("checksum", 0)
     return DepthUpdate(
-        inst_id, w.levels(w.field(r, "bids"), "bids"), w.levels(w.field(r, "asks"), "asks"),
+        inst_id, levels(w.field(r, "bids"), "bids"), levels(w.field(r, "asks"), "asks"),
         w.ms_to_ns(w.field(r, "ts"), "ts"), prev_id=w.get_int(r, "prevSeqId"),
         last_id=w.get_int(r, "seqId"), is_snapshot=snapshot,
         checksum=w.to_int(checksum, "'checksum'"))
@@ -155,7 +156,7 @@ def _parse_books(inst_id: str, action: str, r: dict[str, Any]) -> DepthUpdate:
 def _parse_books5(inst_id: str, r: dict[str, Any]) -> DepthUpdate:
     """books5 is a full 5-level book every push: a snapshot record (prev -1)."""
     return DepthUpdate(
-        inst_id, w.levels(w.field(r, "bids"), "bids"), w.levels(w.field(r, "asks"), "asks"),
+        inst_id, levels(w.field(r, "bids"), "bids"), levels(w.field(r, "asks"), "asks"),
         w.ms_to_ns(w.field(r, "ts"), "ts"), prev_id=c.SNAPSHOT_PREV_SEQ_ID,
         last_id=w.get_int(r, "seqId"), is_snapshot=True)
 
@@ -214,8 +215,8 @@ def parse_rest_snapshot(payload: Any, venue_symbol: str = "") -> BookSnapshot:
     if len(data) != 1:
         raise w.err("books snapshot 'data' must hold one book")
     r = w.as_obj(data[0], "book")
-    return BookSnapshot(venue_symbol, w.levels(w.field(r, "bids"), "bids"),
-                        w.levels(w.field(r, "asks"), "asks"), w.get_int(r, "seqId"),
+    return BookSnapshot(venue_symbol, levels(w.field(r, "bids"), "bids"),
+                        levels(w.field(r, "asks"), "asks"), w.get_int(r, "seqId"),
                         w.ms_to_ns(w.field(r, "ts"), "ts"))
 
 

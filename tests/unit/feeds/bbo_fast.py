@@ -141,3 +141,34 @@ def assert_agrees(fast: Callable[[Any], Any], parse_market: Callable[[Any, int],
         # repr: bit-identical floats (it tells -0.0 from 0.0, which == does not)
         assert repr(got) == repr(row_of(recs[0])), (frame, got, recs[0])
     return got
+
+
+def level_lists(width: int) -> st.SearchStrategy[Any]:
+    """Depth level arrays as the JSON decoder hands them over: mostly `width` plain number
+    strings per level, sometimes one level or one field hostile, sometimes not a list at all."""
+    good = st.lists(good_nums, min_size=width, max_size=width)
+    one_odd = st.tuples(good, st.integers(0, width - 1), st.one_of(odd_nums, near_nums)).map(
+        lambda t: t[0][:t[1]] + [t[2]] + t[0][t[1] + 1:])
+    odd_level = st.one_of(one_odd, one_odd, st.lists(st.one_of(good_nums, nums), max_size=5),
+                          json_scalars, st.dictionaries(st.text(max_size=2), good_nums,
+                                                        max_size=2),
+                          st.text(max_size=4))
+    lists = st.lists(good, max_size=12)
+    spoiled = st.tuples(lists, st.integers(0, 12), odd_level).map(
+        lambda t: t[0][:t[1]] + [t[2]] + t[0][t[1]:])
+    return st.one_of(lists, spoiled, spoiled, json_scalars)
+
+
+def assert_levels_agree(fast: Callable[[Any, str], Any], strict: Callable[[Any, str], Any],
+                        v: Any) -> None:
+    """The fast level parser returns exactly what the strict one does, or raises as it does."""
+    try:
+        want = strict(v, "bids")
+    except ProtocolError as exc:
+        try:
+            fast(v, "bids")
+        except ProtocolError as exc2:
+            assert str(exc2) == str(exc)
+            return
+        raise AssertionError(f"fast levels accepted what the strict parser rejects: {v!r}")
+    assert repr(fast(v, "bids")) == repr(want), v

@@ -8,16 +8,19 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feeds.gate.protocol import _wire
 from feeds.gate.protocol import market as M
-from feeds.gate.protocol.market_fast import parse_bbo_fast
+from feeds.gate.protocol.market_fast import levels, parse_bbo_fast
 
 from ..bbo_fast import (
     SETTINGS,
     assert_agrees,
+    assert_levels_agree,
     compact,
     good_ids,
     good_nums,
     ids,
+    level_lists,
     mutate_text,
     near_miss,
     nums,
@@ -95,3 +98,15 @@ def test_every_token_respelled_agrees_with_parse_market() -> None:
     text = _frame(GOOD)
     for frame in respellings(text):
         assert_agrees(parse_bbo_fast, M.parse_market, frame)
+
+
+@SETTINGS
+@given(level_lists(2))
+def test_depth_levels_parse_exactly_as_the_strict_reader(v: Any) -> None:
+    assert_levels_agree(levels, _wire.levels, v)
+
+
+def test_depth_levels_of_a_real_book_frame_take_the_fast_way() -> None:
+    v = [[f"{65000 + k / 10:.1f}", "0.5", "0", "1"][:2] for k in range(20)]
+    assert levels(v, "bids") == [(65000 + k / 10, 0.5) for k in range(20)]
+    assert_levels_agree(levels, _wire.levels, v)

@@ -8,18 +8,21 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feeds.okx.protocol import _wire
 from feeds.okx.protocol import market as M
-from feeds.okx.protocol.market_fast import parse_bbo_fast
+from feeds.okx.protocol.market_fast import levels, parse_bbo_fast
 
 from ..bbo_fast import (
     DROP,
     SETTINGS,
     assert_agrees,
+    assert_levels_agree,
     compact,
     good_ids,
     good_nums,
     ids,
     json_scalars,
+    level_lists,
     mutate_text,
     near_miss,
     nums,
@@ -34,13 +37,13 @@ ms = st.one_of(st.sampled_from(["", "0", "9223372036854", "9223372036855", "1000
                                 "-1", "1e3", "01"]),
                st.from_regex(r"-?[0-9]{1,15}", fullmatch=True), ids)
 counts = st.one_of(st.from_regex(r"[0-9]{0,22}", fullmatch=True), json_scalars)
-levels = st.one_of(st.just([]), st.lists(st.lists(json_scalars, max_size=5), max_size=2))
+level_values = st.one_of(st.just([]), st.lists(st.lists(json_scalars, max_size=5), max_size=2))
 GOOD = {"channel": "bbo-tbt", "instId": "BTC-USDT", "ask": "111.06", "ask_sz": "55154",
         "liq": "0", "n": "2", "bid": "111.05", "bid_sz": "57745", "ts": "1670324386802",
         "seqId": 363996337, "asks": None, "bids": None, "items": 1}
 HOSTILE = {"channel": st.sampled_from(["books5", "tickers", "bbo-tbt ", ""]), "instId": inst_ids,
            "ask": nums, "ask_sz": nums, "liq": counts, "n": counts, "bid": nums,
-           "bid_sz": nums, "ts": ms, "seqId": ids, "asks": levels, "bids": levels,
+           "bid_sz": nums, "ts": ms, "seqId": ids, "asks": level_values, "bids": level_values,
            "items": st.sampled_from([0, 2])}
 
 
@@ -107,3 +110,15 @@ def test_every_token_respelled_agrees_with_parse_market() -> None:
     text = _frame(GOOD)
     for frame in respellings(text):
         assert_agrees(parse_bbo_fast, M.parse_market, frame)
+
+
+@SETTINGS
+@given(level_lists(4))
+def test_depth_levels_parse_exactly_as_the_strict_reader(v: Any) -> None:
+    assert_levels_agree(levels, _wire.levels, v)
+
+
+def test_depth_levels_of_a_real_book_frame_take_the_fast_way() -> None:
+    v = [[f"{65000 + k / 10:.1f}", "0.5", "0", "1"][:4] for k in range(20)]
+    assert levels(v, "bids") == [(65000 + k / 10, 0.5) for k in range(20)]
+    assert_levels_agree(levels, _wire.levels, v)
