@@ -22,6 +22,9 @@ import os
 import time
 from typing import Any
 
+from feeds.binance.protocol import market as binance_m
+from feeds.gate.protocol import market as gate_m
+from feeds.okx.protocol import market as okx_m
 from feeds.runner import frame_handler
 from pipeline.config import Config
 from pipeline.replay import close_all, private_feed
@@ -38,17 +41,14 @@ def _bbo_frames(venue: str, n: int) -> list[str]:
         ask = f"{MID + TICK * (1 + i % 5):.1f}"
         sz = f"{0.5 + (i % 13) * 0.01:.2f}"
         if venue == "binance":
-            from feeds.binance.protocol import market as m
-            out.append(m.wrap_combined("btcusdt@bookTicker",
-                                       m.encode_bbo("BTCUSDT", bid, sz, ask, sz, i + 1)))
+            out.append(binance_m.wrap_combined("btcusdt@bookTicker", binance_m.encode_bbo(
+                "BTCUSDT", bid, sz, ask, sz, i + 1)))
         elif venue == "okx":
-            from feeds.okx.protocol import market as m
-            out.append(m.encode_bbo("BTC-USDT", (bid, sz), (ask, sz), 1_800_000_000_000_000_000,
-                                    i + 1))
+            out.append(okx_m.encode_bbo("BTC-USDT", (bid, sz), (ask, sz),
+                                        1_800_000_000_000_000_000, i + 1))
         else:
-            from feeds.gate.protocol import market as m
-            out.append(m.encode_bbo("BTC_USDT", bid, sz, ask, sz, i + 1,
-                                    1_800_000_000_000_000_000))
+            out.append(gate_m.encode_bbo("BTC_USDT", bid, sz, ask, sz, i + 1,
+                                         1_800_000_000_000_000_000))
     return out
 
 
@@ -64,24 +64,23 @@ def _snapshot_and_depth(venue: str, n: int) -> tuple[Any, list[str]]:
     asks0 = [(f"{MID + TICK * (k + 1):.1f}", "1.00") for k in range(40)]
     ts = 1_800_000_000_000_000_000
     frames = []
+    snap: Any
     if venue == "binance":
-        from feeds.binance.protocol import market as m
-        snap = m.encode_rest_snapshot(1000, bids0, asks0)
+        snap = binance_m.encode_rest_snapshot(1000, bids0, asks0)
         for i in range(n):
-            frames.append(m.wrap_combined("btcusdt@depth@100ms", m.encode_depth_update(
-                "BTCUSDT", 1001 + i, 1001 + i, _levels(-1, i), _levels(1, i), ts)))
+            diff = binance_m.encode_depth_update("BTCUSDT", 1001 + i, 1001 + i, _levels(-1, i),
+                                                 _levels(1, i), ts)
+            frames.append(binance_m.wrap_combined("btcusdt@depth@100ms", diff))
     elif venue == "okx":
-        from feeds.okx.protocol import market as m
-        snap = m.encode_rest_snapshot(bids0, asks0, ts, 1000)
+        snap = okx_m.encode_rest_snapshot(bids0, asks0, ts, 1000)
         for i in range(n):
-            frames.append(m.encode_books("update", "BTC-USDT", _levels(-1, i), _levels(1, i),
-                                         ts, 1001 + i, 1000 + i))
+            frames.append(okx_m.encode_books("update", "BTC-USDT", _levels(-1, i),
+                                             _levels(1, i), ts, 1001 + i, 1000 + i))
     else:
-        from feeds.gate.protocol import market as m
-        snap = m.encode_rest_snapshot(1000, bids0, asks0, ts)
+        snap = gate_m.encode_rest_snapshot(1000, bids0, asks0, ts)
         for i in range(n):
-            frames.append(m.encode_order_book_update("BTC_USDT", 1001 + i, 1001 + i,
-                                                     _levels(-1, i), _levels(1, i), ts))
+            frames.append(gate_m.encode_order_book_update("BTC_USDT", 1001 + i, 1001 + i,
+                                                          _levels(-1, i), _levels(1, i), ts))
     return snap, frames
 
 

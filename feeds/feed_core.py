@@ -95,13 +95,20 @@ class FeedCore:
         self._log = RateLimitedLog(log, per_s=5.0)
         for s in self.symbols.values():
             books.set_status(s.symbol_id, BOOK_SYNCING)
-        # `on_frame(data, ts_recv)`: one WebSocket frame in, records out to the ring/books
-        self.on_frame: Callable[[str | bytes, int], None] = self._make_on_frame()
+        # `on_frame(data, ts_recv)`: one WebSocket frame in, records out to the ring/books;
+        # replies owed (pongs) collect in `self.replies` for the caller
+        self.on_frame: Callable[[str | bytes, int], None] = self.make_on_frame()
 
     # -- frames ------------------------------------------------------------------------------
-    def _make_on_frame(self) -> Callable[[str | bytes, int], None]:
-        """Build `on_frame` as a closure: every name the per-frame path touches is a cell or
-        a local, not an attribute lookup (the same trick as `RingWriter.publish`).
+    def make_on_frame(self, reply: Callable[[str], None] | None = None
+                      ) -> Callable[[str | bytes, int], None]:
+        """A frame callback for one connection: `reply(frame)` gets the frames owed back to
+        that connection (pongs) as soon as its frame is handled; without `reply` they collect
+        in `self.replies`. The feed process gives each WebSocket client its own, so it needs no
+        wrapper call per frame (`feeds.runner.frame_handler`).
+
+        A closure: every name the per-frame path touches is a cell or a local, not an
+        attribute lookup (the same trick as `RingWriter.publish`).
 
         Hot path: when the adapter has `parse_bbo_fast` (a whole-frame match of the venue's
         best-bid/offer shape, see `feeds/<venue>/protocol/market_fast.py`) and the frame is
@@ -117,6 +124,7 @@ class FeedCore:
         venue_id = self.venue_id
         on_record = self.on_record
         dropped = self._dropped
+        replies = self.replies  # appended to by on_record, never rebound
 
         def on_frame(data: str | bytes, ts_recv: int) -> None:
             c["messages"] += 1
@@ -143,6 +151,10 @@ class FeedCore:
                     # a value the parser let through that a ring field cannot hold (an id
                     # or a time beyond int64): the record is dropped, never the process
                     dropped(exc)
+            if replies and reply is not None:
+                for r in replies:
+                    reply(r)
+                replies.clear()
 
         return on_frame
 

@@ -47,22 +47,21 @@ def capture_record(venue: str, conn: str, data: str | bytes, ts_recv: int) -> Re
 
 def frame_handler(core: FeedCore, reply: Callable[[str], None], capture_q: Any = None,
                   venue: str = "", conn: str = "") -> Callable[[Any, int], None]:
-    """What the feed runs for every market-data frame (`WsClient.on_frame`): the tee to the
-    capture queue when capture is on, `FeedCore.on_frame`, then any frames owed back (pongs).
-    A module-level factory so that `bench/feed.py` measures this very function."""
-    on_frame = core.on_frame
-    replies = core.replies  # FeedCore appends to this one list and never rebinds it
+    """What the feed runs for every frame of one market-data connection (`WsClient.on_frame`):
+    `FeedCore`'s frame callback for that connection, which hands the frames owed back (pongs)
+    to `reply`, behind the tee to the capture queue when capture is on. With capture off (the
+    default) the callback itself, no wrapper call per frame. Module-level so that
+    `bench/feed.py` measures this very function."""
+    on_frame = core.make_on_frame(reply)
+    if capture_q is None:
+        return on_frame
 
-    def handle(data: Any, ts_recv: int) -> None:
-        if capture_q is not None:  # non-blocking: a full queue is a counted drop
-            capture_q.put(capture_record(venue, conn, data, ts_recv))
+    def tee(data: Any, ts_recv: int) -> None:
+        # non-blocking: a full queue is a counted drop
+        capture_q.put(capture_record(venue, conn, data, ts_recv))
         on_frame(data, ts_recv)
-        if replies:
-            for r in replies:
-                reply(r)
-            replies.clear()
 
-    return handle
+    return tee
 
 
 def load_feed_adapter(venue: str, config: Any) -> FeedAdapter:
@@ -202,8 +201,8 @@ class FeedDriver:
                     await asyncio.sleep(HOUSEKEEPING_S)
             finally:
                 self.stop.set()
-                for t in list(snaps):
-                    t.cancel()
+                for pending in list(snaps):
+                    pending.cancel()
                 await asyncio.gather(*tasks, *snaps, return_exceptions=True)
                 self._publish_counters()
 

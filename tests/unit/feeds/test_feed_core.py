@@ -287,3 +287,15 @@ def test_a_value_the_ring_cannot_hold_is_a_counted_drop_not_a_crash(shm_pair) ->
     rows = reader.poll()
     assert core.counters.values["parse_errors"] == 1
     assert [int(r["update_id"]) for r in rows] == [78]
+
+
+def test_each_connections_callback_answers_on_that_connection(shm_pair) -> None:
+    core, _, _ = _core(shm_pair)
+    sent_a: list[str] = []
+    sent_b: list[str] = []
+    on_a, on_b = core.make_on_frame(sent_a.append), core.make_on_frame(sent_b.append)
+    on_a(_f(k="ping"), 1)
+    on_b(_f(k="bbo", s="ETH-USDT", b=10.5, a=10.6, u=77), 2)
+    on_b(_f(k="ping"), 3)
+    assert (sent_a, sent_b, core.replies) == (["pong"], ["pong"], [])
+    assert core.counters.values["messages"] == 3
