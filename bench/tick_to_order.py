@@ -22,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -70,6 +70,9 @@ class _Reports:
     def __init__(self) -> None:
         self.pending: list[Any] = []
 
+    def nonempty(self) -> bool:
+        return bool(self.pending)
+
     def get_many(self, timeout: float = 0.0) -> list[Any]:
         out, self.pending = self.pending, []
         return out
@@ -83,7 +86,9 @@ def engine_step(ticks: int = 20_000, symbols: tuple[str, ...] = ("BTC/USDT",),
     venue's ring, the book slot rewritten as a feed does), then one step is timed: poll,
     book reads, strategy, diff, RMS, OMS, encoding for the gateway queue. The simulated
     venue acks every order and cancel at the next step and fills ~2 % of resting orders;
-    the 100 ms timer runs between steps, untimed (it is not on the tick path)."""
+    the 100 ms timer runs between steps, untimed (it is not on the tick path), and so
+    does garbage collection, as in the engine."""
+    import gc
     import random
 
     import numpy as np
@@ -92,8 +97,14 @@ def engine_step(ticks: int = 20_000, symbols: tuple[str, ...] = ("BTC/USDT",),
     from engine.main import EngineLoop
     from feeds.sim.instruments import listed, reference_price
     from pipeline.config import parse_config
-    from pipeline.messages import (CancelOrder, ExecReport, ExecType, GatewayStatus,
-                                   InstrumentInfo, NewOrder)
+    from pipeline.messages import (
+        CancelOrder,
+        ExecReport,
+        ExecType,
+        GatewayStatus,
+        InstrumentInfo,
+        NewOrder,
+    )
     from pipeline.model import OrderStatus
     from shm import registry
     from shm.book import BookSlots
@@ -135,6 +146,9 @@ def engine_step(ticks: int = 20_000, symbols: tuple[str, ...] = ("BTC/USDT",),
     times: list[int] = []
     placing: list[int] = []
     seq = 0
+    gc.collect()
+    gc.freeze()
+    gc.disable()  # as the engine runs: collections on its timer (below), not mid-step
     try:
         for i in range(ticks + 500):
             now = t0 + (i + 1) * 1_000_000
@@ -164,6 +178,7 @@ def engine_step(ticks: int = 20_000, symbols: tuple[str, ...] = ("BTC/USDT",),
                 core.on_timer(now)
                 core.requote(now, full=True)
                 loop._flush()
+                gc.collect(0)
             # the venue: ack new orders and cancels, fill a few resting orders
             for sink in sinks.values():
                 for m in sink.msgs:
@@ -188,6 +203,8 @@ def engine_step(ticks: int = 20_000, symbols: tuple[str, ...] = ("BTC/USDT",),
                     o.side, o.price_ticks, o.lots, o.lots, o.lots, o.price_ticks,
                     Decimal("0.01"), "USDT", f"T{seq}", True, ts_recv=now))
     finally:
+        gc.enable()
+        gc.unfreeze()
         for v in venues:
             readers[v].close()
             books[v].close()

@@ -26,12 +26,12 @@ import numpy as np
 from pydantic import ValidationError
 
 from engine.client_ids import ClientIdFactory
-from engine.oms import OMS, FillApplied, NeedsQuery, OrderUpdated, UnknownOrder
+from engine.oms import OMS, FillApplied, NeedsQuery, UnknownOrder
 from engine.portfolio import Portfolio
 from engine.rms import RMS, RiskEvent, TradingState
-from engine.strategy.base import BookView
+from engine.strategy.base import BookView, Quote
 from engine.strategy.market_maker import MarketMaker, MarketMakerParams
-from engine.strategy.quotes import LiveOrder, diff_quotes
+from engine.strategy.quotes import diff_quotes, make_live_order
 from pipeline.config import Config, MarketMakingConfig, RiskConfig
 from pipeline.histogram import Histogram
 from pipeline.logging_setup import RateLimitedLog
@@ -51,8 +51,23 @@ from shm.layout import KIND_TRADE
 
 log = logging.getLogger(__name__)
 
+# enum members as module constants: `Enum.X` is a class-attribute lookup costing ~0.2 us on
+# 3.11, and the per-tick path would pay it many times over
+_BUY, _SELL = Side.BUY, Side.SELL
+_SIDE_OF = {1: _BUY, -1: _SELL, 0: _BUY}   # ring `side` -> aggressor side (0: unknown)
+_POST_ONLY = TimeInForce.POST_ONLY
+_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_HALTED = TradingState.HALTED
+_ET_NEW, _ET_STATUS, _ET_REJECTED = ExecType.NEW, ExecType.STATUS, ExecType.REJECTED
+SMALL_BATCH = 32   # tick batches up to this size are walked in Python (numpy's per-call
+                   # overhead dominates small arrays); bigger ones column-wise in numpy
+
 STATUS_QUERY_AFTER_NS = 3_000_000_000   # an order pending this long: ask the venue
 BUDGET_SHARE = 0.9                      # keep headroom under the gateway's own bucket
+
+
+def _layer_of(q: Any) -> int:
+    return q.layer  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -81,7 +96,6 @@ class EngineCore:
         self.portfolio = Portfolio()
         self.strategy: MarketMaker | None = None
         self.rms: RMS | None = None
-        self.layers: dict[str, int] = {}          # client id -> quote layer
         self.gateway_up: dict[str, bool] = dict.fromkeys(self.venues, False)
         self.out: dict[str, list[Any]] = {v: [] for v in self.venues}
         self.records: list[Record] = []
@@ -95,9 +109,11 @@ class EngineCore:
         self._listed: dict[str, set[str]] = {}   # venue -> client ids in its open-order list
         self._last_desired: dict[tuple[str, str], Any] = {}  # quotes the last diff aimed at
         self._dirty: set[tuple[str, str]] = set()  # markets whose orders changed since
+        self._markets_of: dict[str, list[tuple[str, str]]] = {}  # symbol -> its markets
+        self._tick_f: dict[tuple[str, str], float] = {}          # float tick size
         self._cid_of: dict[tuple[str, str], str] = {}  # (venue, venue order id) -> client id
         self.last_tick_recv: dict[tuple[str, str], int] = {}
-        self.books_seen: dict[tuple[str, str], tuple[float, float]] = {}  # best bid, ask
+        self._views: dict[tuple[str, str], BookView] = {}  # latest in-sync book per market
         self._record_seq = 0
         self._denial_log = RateLimitedLog(log, per_s=2.0)
         self._halt_reason = ""
@@ -122,6 +138,9 @@ class EngineCore:
             log.error("trading without %s: no instrument definition from the gateway",
                       ", ".join(missing))
         cfg = self.config
+        for key, inst in self.instruments.items():
+            self._markets_of.setdefault(key[1], []).append(key)
+            self._tick_f[key] = float(inst.tick_size)
         self.start_strategy()
         self.rms = RMS(cfg.risk, cfg.system, dict(self.instruments))
         log.info("engine trading %d instrument(s) on %s", len(self.instruments),
@@ -155,103 +174,155 @@ class EngineCore:
 
     # -- market data -------------------------------------------------------------------------
     def on_ticks(self, venue: str, rows: Any, now_ns: int) -> set[int]:
-        """Tick-ring rows of one venue; returns the symbol ids touched. Column-wise (numpy)
-        for the bookkeeping; a Python loop only over the trades, which the signals need."""
+        """Tick-ring rows of one venue; returns the symbol ids touched. Small batches (the
+        usual case: one or a few rows per wake-up) are walked as Python lists; big ones are
+        handled column-wise in numpy, with a Python loop only over the trades."""
         names = self.symbols[venue]
         n = len(rows)
         self.stats.ticks += n
-        sids = rows["symbol_id"]
-        touched = {int(x) for x in np.unique(sids) if x < len(names)}
-        recv = rows["ts_recv"]
-        for sid in touched:
-            self.last_tick_recv[(venue, names[sid])] = int(recv[sids == sid].max()) \
-                if len(touched) > 1 else int(recv.max())
+        nn = len(names)
+        ltr = self.last_tick_recv
+        if n <= SMALL_BATCH:
+            sids = rows["symbol_id"].tolist()
+            recv = rows["ts_recv"].tolist()
+            latest: dict[int, int] = {}
+            for sid, t in zip(sids, recv):
+                if sid < nn and t > latest.get(sid, -1):
+                    latest[sid] = t
+            for sid, t in latest.items():
+                ltr[(venue, names[sid])] = t
+            touched = set(latest)
+        else:
+            sids_a = rows["symbol_id"]
+            touched = {int(x) for x in np.unique(sids_a) if x < nn}
+            recv_a = rows["ts_recv"]
+            for sid in touched:
+                ltr[(venue, names[sid])] = int(recv_a[sids_a == sid].max()) \
+                    if len(touched) > 1 else int(recv_a.max())
         strat = self.strategy
         if strat is not None:
-            trades = rows[rows["kind"] == KIND_TRADE]
-            if len(trades):
+            kinds = rows["kind"]
+            is_trade = kinds == KIND_TRADE
+            if is_trade.any():
+                trades = rows[is_trade]
                 for sid, px, sz, side in zip(trades["symbol_id"].tolist(),
                                              trades["price"].tolist(), trades["size"].tolist(),
                                              trades["side"].tolist()):
-                    if sid < len(names):
-                        strat.on_trade(venue, names[sid], px, sz, Side(side or 1), now_ns)
+                    if sid < nn:
+                        strat.on_trade(venue, names[sid], px, sz, _SIDE_OF.get(side, _BUY),
+                                       now_ns)
         return touched
 
     def on_book(self, venue: str, symbol_id: int, slot: Any, now_ns: int) -> None:
         sym = self.symbols[venue][symbol_id]
-        if self.strategy is not None and (venue, sym) in self.instruments:
-            self.strategy.on_book(venue, sym, BookView.from_slot(slot), now_ns)
-            if slot.ok:  # marks are set from these on the timer, not per update
-                self.books_seen[(venue, sym)] = (float(slot.bids[0][0]), float(slot.asks[0][0]))
+        key = (venue, sym)
+        if self.strategy is not None and key in self.instruments:
+            view = BookView.from_slot(slot)
+            self.strategy.on_book(venue, sym, view, now_ns)
+            if view.synced:  # marks are derived from it on the timer, not per update
+                self._views[key] = view
+
+    @property
+    def books_seen(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """Best bid and ask of each market's latest in-sync book (for marks, live state)."""
+        return {k: (float(v.bid_px[0]), float(v.ask_px[0])) for k, v in self._views.items()}
 
     # -- quoting -----------------------------------------------------------------------------
     def requote(self, now_ns: int, ticked: set[tuple[str, str]] | None = None,
                 full: bool = False) -> None:
-        """Bring every quoted market to what the strategy wants now. Orders on markets in
-        `ticked` (whose book just moved) carry that tick's `ts_recv` for tick-to-order
-        latency; orders from timer-driven requotes carry none (they were not caused by a
-        tick)."""
+        """Bring quoted markets to what the strategy wants now: with `ticked` (the markets
+        whose book just moved, maybe none), those, the markets with order changes since
+        (reports) and whatever else the strategy's `desired_quotes_for` adds; without
+        `ticked`, or with `full` (the timer), every market. Orders on markets in `ticked`
+        carry that tick's `ts_recv` for tick-to-order latency; orders from timer-driven
+        requotes carry none (they were not caused by a tick)."""
         strat, rms = self.strategy, self.rms
         if strat is None or rms is None:
             return
         self.stats.requotes += 1
-        halted = rms.state is TradingState.HALTED
-        desired = {} if halted else strat.desired_quotes(now_ns)
         last_desired, dirty = self._last_desired, self._dirty
-        for key in self.instruments:
+        markets: set[tuple[str, str]] | None = None
+        if not full and ticked is not None:
+            markets = set(ticked)
+            markets.update(dirty)
+            if not markets:
+                return
+        if rms.state is _HALTED:
+            desired: dict[tuple[str, str], Any] = {}
+            keys: Any = self.instruments if markets is None else \
+                [k for k in markets if k in self.instruments]
+        elif markets is None:
+            desired = strat.desired_quotes(now_ns)
+            keys = self.instruments
+        else:
+            desired = strat.desired_quotes_for(now_ns, markets)
+            keys = desired
+        gateway_up = self.gateway_up
+        for key in keys:
             venue, symbol = key
-            if not self.gateway_up.get(venue):
+            if not gateway_up.get(venue):
                 continue
             qs = desired.get(key)
-            # hot path: the same wanted quotes and no order change on this market since the
+            # hot path: the same wanted quotes (the strategy hands back the very same object
+            # when nothing in them changed) and no order change on this market since the
             # last diff found nothing to do -> nothing to do now (the timer re-diffs fully,
             # which is where requotes held back by refresh_interval_ms get their turn)
             if not full and key not in dirty and key in last_desired and \
-                    last_desired[key] == qs:
+                    last_desired[key] is qs:
                 continue
             last_desired[key] = qs
             dirty.discard(key)
-            book = self.oms.open_book(venue, symbol)
-            live = [LiveOrder(o.client_id, o.side, o.price_ticks, o.remaining_lots,
-                              self.layers.get(o.client_id, 0), o.ts_created)
-                    for o in book.values() if o.status is not OrderStatus.PENDING_CANCEL]
-            if qs is None:
-                cancel_ids, to_place = [o.client_id for o in live], []
-            else:
-                cancel_ids, to_place = diff_quotes(live, qs, strat.tolerance_ticks(venue, symbol),
-                                                   now_ns, strat.min_requote_ns)
-            out = self.out[venue]
-            for cid in cancel_ids:
-                c = self.oms.request_cancel(cid, now_ns)
-                if c is not None:
-                    out.append(c)
-                    self.stats.cancels += 1
-            if not to_place:
+            self._diff(key, qs, now_ns, ticked)
+
+    def _diff(self, key: tuple[str, str], qs: Any, now_ns: int,
+              ticked: set[tuple[str, str]] | None) -> None:
+        """Cancel and place on one market so its orders become `qs` (None: pull all)."""
+        strat, rms = self.strategy, self.rms
+        assert strat is not None and rms is not None
+        venue, symbol = key
+        oms = self.oms
+        book = oms.open_book(venue, symbol)
+        live = [make_live_order(o.client_id, o.side, o.price_ticks, o.lots - o.filled_lots,
+                                o.layer, o.ts_created)
+                for o in book.values() if o.status is not _PENDING_CANCEL] if book else []
+        if qs is None:
+            cancel_ids, to_place = [o.client_id for o in live], list[Quote]()
+        else:
+            cancel_ids, to_place = diff_quotes(live, qs, strat.tolerance_ticks(venue, symbol),
+                                               now_ns, strat.min_requote_ns)
+        out = self.out[venue]
+        for cid in cancel_ids:
+            c = oms.request_cancel(cid, now_ns)
+            if c is not None:
+                out.append(c)
+                self.stats.cancels += 1
+        if not to_place:
+            return
+        st = strat.symbol_state(symbol)
+        fair_ticks = st.fair / self._tick_f[key] if st is not None else None
+        tick_recv = self.last_tick_recv.get(key, 0) if ticked and key in ticked else 0
+        bucket = self.budget.get(venue)
+        portfolio = self.portfolio
+        if len(to_place) > 1:
+            to_place = sorted(to_place, key=_layer_of)  # inner layers first
+        for q in to_place:
+            if bucket is not None and not bucket.take(now_ns):
+                self.paced += 1  # over the venue's budget: try again next requote
+                break
+            msg = oms.create(venue, symbol, q.side, q.price_ticks, q.lots, _POST_ONLY, now_ns,
+                             tick_recv, layer=q.layer)
+            denial = rms.check(msg, fair_ticks, oms, portfolio, now_ns)
+            if denial is not None:
+                oms.reject_local(msg.client_id, now_ns)
+                self.stats.local_rejects += 1
+                self._denial_log.warning("risk denied %s %s %s: %s %s", venue, symbol,
+                                         q.side.name, denial.reason.name, denial.detail)
+                name = f"risk:{denial.reason.name}"
+                self.stats.rejects_by_reason[name] = \
+                    self.stats.rejects_by_reason.get(name, 0) + 1
                 continue
-            st = strat.symbol_state(symbol)
-            inst = self.instruments[key]
-            fair_ticks = float(st.fair) / float(inst.tick_size) if st is not None else None
-            tick_recv = self.last_tick_recv.get(key, 0) if ticked and key in ticked else 0
-            bucket = self.budget.get(venue)
-            for q in sorted(to_place, key=lambda q: q.layer):  # inner layers first
-                if bucket is not None and not bucket.take(now_ns):
-                    self.paced += 1  # over the venue's budget: try again next requote
-                    break
-                msg = self.oms.create(venue, symbol, q.side, q.price_ticks, q.lots,
-                                      TimeInForce.POST_ONLY, now_ns, tick_recv)
-                denial = rms.check(msg, fair_ticks, self.oms, self.portfolio, now_ns)
-                if denial is not None:
-                    self.oms.reject_local(msg.client_id, now_ns)
-                    self.stats.local_rejects += 1
-                    self._denial_log.warning("risk denied %s %s %s: %s %s", venue, symbol,
-                                             q.side.name, denial.reason.name, denial.detail)
-                    name = f"risk:{denial.reason.name}"
-                    self.stats.rejects_by_reason[name] = \
-                        self.stats.rejects_by_reason.get(name, 0) + 1
-                    continue
-                self.layers[msg.client_id] = q.layer
-                out.append(msg)
-                self.stats.orders += 1
+            out.append(msg)
+            self.stats.orders += 1
 
     # -- reports -----------------------------------------------------------------------------
     def on_message(self, msg: Any, now_ns: int) -> None:
@@ -263,22 +334,24 @@ class EngineCore:
             self.on_instrument(msg)
 
     def on_report(self, r: ExecReport, now_ns: int) -> None:
+        et = r.exec_type
         if r.venue_order_id:
             key = (r.venue, r.venue_order_id)
             if r.client_id:
                 self._cid_of[key] = r.client_id
             elif key in self._cid_of:  # a venue record naming the order by its id only
                 r = dataclasses.replace(r, client_id=self._cid_of[key])
-        if r.exec_type is ExecType.STATUS:
+        if et is _ET_NEW:
+            if r.ts_sent and r.ts_recv >= r.ts_sent:
+                self.ack_ns.record(r.ts_recv - r.ts_sent)
+                if r.ts_tick_recv and r.ts_sent >= r.ts_tick_recv:
+                    self.t2o_ns.record(r.ts_sent - r.ts_tick_recv)
+                    if r.ts_decision >= r.ts_tick_recv:  # where the time goes, hop by hop
+                        self.tick_to_decision_ns.record(r.ts_decision - r.ts_tick_recv)
+                        self.decision_to_send_ns.record(r.ts_sent - r.ts_decision)
+        elif et is _ET_STATUS:
             self._listed.setdefault(r.venue, set()).add(r.client_id)
-        if r.exec_type is ExecType.NEW and r.ts_sent and r.ts_recv >= r.ts_sent:
-            self.ack_ns.record(r.ts_recv - r.ts_sent)
-            if r.ts_tick_recv and r.ts_sent >= r.ts_tick_recv:
-                self.t2o_ns.record(r.ts_sent - r.ts_tick_recv)
-                if r.ts_decision >= r.ts_tick_recv:  # where the time goes, hop by hop
-                    self.tick_to_decision_ns.record(r.ts_decision - r.ts_tick_recv)
-                    self.decision_to_send_ns.record(r.ts_sent - r.ts_decision)
-        if r.exec_type is ExecType.REJECTED:
+        elif et is _ET_REJECTED:
             self.stats.rejects += 1
             name = r.reason.name
             self.stats.rejects_by_reason[name] = self.stats.rejects_by_reason.get(name, 0) + 1
@@ -289,9 +362,9 @@ class EngineCore:
                 self._orphan(ev.report, now_ns)
             elif isinstance(ev, NeedsQuery):
                 self._query(ev.order.venue, ev.order.symbol, ev.order.client_id)
-            elif isinstance(ev, OrderUpdated) and ev.new.is_terminal:
-                self.layers.pop(ev.order.client_id, None)
-        self._dirty.add((r.venue, r.symbol))
+        key = (r.venue, r.symbol)
+        if key in self.instruments:
+            self._dirty.add(key)
 
     def _fill(self, f: FillApplied, now_ns: int) -> None:
         inst = self.instruments.get((f.venue, f.symbol))
@@ -438,7 +511,7 @@ class EngineCore:
 
     def update_marks(self) -> None:
         """Portfolio marks (exact Decimals) from the latest mids: unrealized PnL and equity
-        are read on the timer, so the per-update path only keeps the floats."""
+        are read on the timer, so the per-update path only keeps the book view."""
         for (venue, sym), (bid, ask) in self.books_seen.items():
             self.portfolio.set_mark(venue, sym, Decimal(repr((bid + ask) / 2)))
 

@@ -30,6 +30,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import IntEnum
+from typing import Any
 
 from engine.client_ids import ClientIdFactory
 from pipeline.messages import CancelAll, CancelOrder, ExecReport, ExecType, NewOrder
@@ -153,7 +154,7 @@ def build_new_order(client_id: str, venue: str, symbol: str, side: Side, price_t
     mutable twin's slots and one `__class__` switch take ~0.35 us. One order per cycle makes
     that a sizeable share of a ~5 us budget. (Better done in pipeline/messages.py for every
     message; until then it lives here.)"""
-    m = _new(_NewOrderDraft)
+    m: Any = _new(_NewOrderDraft)
     m.client_id = client_id
     m.venue = venue
     m.symbol = symbol
@@ -386,7 +387,7 @@ class OMS:
         self.open_count[venue] += 1
         self.n_created += 1
         # build_new_order, inlined (one call frame less per order)
-        m = _new(_NewOrderDraft)
+        m: Any = _new(_NewOrderDraft)
         m.client_id = cid
         m.venue = venue
         m.symbol = symbol

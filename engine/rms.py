@@ -94,6 +94,10 @@ class RiskEvent:
     cancel_all: bool = False
 
 
+_PKey = tuple[str, str]          # (venue, symbol): a portfolio position
+_OKey = tuple[str, str, Side]    # (venue, symbol, side): the OMS's open lots
+
+
 class _Limits:
     """One instrument's limits in its own integer units."""
 
@@ -108,8 +112,7 @@ class _Limits:
         self.max_total = _floor(_dec(risk.max_position_total) / common_unit)
         # per side: this venue's (position key, open-lots key, mult) and the same for every
         # other venue of the symbol, filled in by RMS once all venues are known
-        self.agg: dict[Side, tuple[tuple[str, str], tuple[str, str, Side], int,
-                                   tuple[tuple[tuple[str, str], tuple[str, str, Side], int], ...]]] = {}
+        self.agg: dict[Side, tuple[_PKey, _OKey, int, tuple[tuple[_PKey, _OKey, int], ...]]] = {}
 
 
 def _dec(x: float) -> Decimal:

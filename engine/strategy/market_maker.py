@@ -36,22 +36,37 @@ riskier one to hold inventory in).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from operator import mul as _mul
+from typing import Any
 
-from engine.strategy.base import EMPTY_QUOTES, BookView, Quote, QuoteSet, Strategy, VenueSymbol
+import numpy as np
+
+from engine.strategy.base import (
+    EMPTY_QUOTES,
+    BookView,
+    QuoteSet,
+    Strategy,
+    VenueSymbol,
+    frozen_twin,
+    make_quote,
+    make_quote_set,
+)
 from engine.strategy.signals import (
     ArrivalIntensity,
     EwmaVolatility,
     TradeFlowImbalance,
-    book_imbalance,
     microprice,
 )
 from pipeline.config import MarketMakingConfig
-from pipeline.model import Instrument, RejectReason, Side
+from pipeline.model import Instrument, Side
 
 BPS = 1e4
 NS_PER_MS = 1_000_000
+_BUY, _SELL = Side.BUY, Side.SELL   # enum class attributes cost ~0.2 us per lookup on 3.11
+_NO_LIMIT = 1 << 62
 
 
 # -- Avellaneda–Stoikov (pure) -----------------------------------------------------------------
@@ -119,12 +134,49 @@ class SymbolQuoteState:
     quoting_venues: int
 
 
-class _Venue:
-    """Per (venue, symbol) state."""
+_StateDraft = frozen_twin(SymbolQuoteState)
+_new = object.__new__
 
-    __slots__ = ("ask_ticks", "bid_ticks", "book", "imbalance", "inst", "max_lots", "memo",
-                 "memo_key", "micro", "order_lots", "position", "tick", "usable_book", "vol",
-                 "weight", "weight_now")
+
+def _state(fair: float, sigma: float, tau: float, position: Decimal, q: float,
+           reservation: float, half: float, quoting: int) -> SymbolQuoteState:
+    """`SymbolQuoteState(...)` built fast (one per symbol per requote; see `frozen_twin`)."""
+    st: Any = _new(_StateDraft)
+    st.fair = fair
+    st.sigma_bps = sigma
+    st.tau_s = tau
+    st.position = position
+    st.q_clips = q
+    st.reservation = reservation
+    st.half_spread_bps = half
+    st.quoting_venues = quoting
+    st.__class__ = SymbolQuoteState
+    return st  # type: ignore[no-any-return]
+
+
+def _ceil(d: Decimal) -> int:
+    return int(d.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _floor(d: Decimal) -> int:
+    return int(d.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _decimals(d: Decimal) -> int:
+    e = d.normalize().as_tuple().exponent
+    assert isinstance(e, int)
+    return max(0, -e)
+
+
+class _Venue:
+    """Per (venue, symbol) state. The instrument's filters are also kept as integer bounds
+    on lots and ticks*lots, so checking a quote is integer compares (`Instrument.check`
+    does Decimal arithmetic: same answers, many times the cost)."""
+
+    __slots__ = ("ask_ticks", "bid_ticks", "book", "f_max_lots", "f_max_nt", "f_min_lots",
+                 "f_min_nt", "imbalance", "inst", "inv_tick", "lot_u", "max_lots", "memo",
+                 "memo_key", "memo_spec", "micro", "order_lots", "position", "tick",
+                 "usable_book", "vol", "weight", "weight_now")
 
     def __init__(self, inst: Instrument, cfg: MarketMakingConfig, vol_halflife_ns: int,
                  weight: float) -> None:
@@ -135,9 +187,18 @@ class _Venue:
         self.bid_ticks = 0  # venue BBO in ticks, cached per book update
         self.ask_ticks = 0
         self.tick = float(inst.tick_size)
+        self.inv_tick = float(1 / inst.tick_size)   # as Instrument computes it
         self.order_lots = inst.qty_to_lots(cfg.order_size)
         self.max_lots = inst.qty_to_lots(cfg.max_position)
         self.weight = weight
+        unit = inst.tick_size * inst.lot_size
+        self.f_min_lots = max(1, _ceil(inst.min_qty / inst.lot_size))
+        self.f_max_lots = (_floor(inst.max_qty / inst.lot_size) if inst.max_qty is not None
+                           else _NO_LIMIT)
+        self.f_min_nt = _ceil(inst.min_notional / unit)                    # ticks*lots
+        self.f_max_nt = (_floor(inst.max_notional / unit) if inst.max_notional is not None
+                         else _NO_LIMIT)
+        self.lot_u = 1  # lot in its symbol's common position unit (set by MarketMaker)
         # derived from the book once per update, not once per desired_quotes call
         self.usable_book = False  # synced, two-sided, not crossed (staleness aside)
         self.micro = 0.0
@@ -146,14 +207,31 @@ class _Venue:
         # last quotes and the inputs they were built from: same inputs, same quotes
         self.memo_key: tuple[float, float, int, int, int, int] | None = None
         self.memo: QuoteSet = EMPTY_QUOTES
+        self.memo_spec: tuple[tuple[int, ...], tuple[int, ...], int, int] | None = None
+
+    def passes(self, ticks: int, lots: int) -> bool:
+        """`inst.check(ticks, lots) is RejectReason.NONE`, in integers."""
+        nt = ticks * lots
+        return (ticks > 0 and self.f_min_lots <= lots <= self.f_max_lots
+                and self.f_min_nt <= nt <= self.f_max_nt)
 
 
 class _Symbol:
-    __slots__ = ("flow", "intensity", "keys", "position")
+    """Per symbol state. The position is kept three ways, each for its reader: exact
+    `Decimal` (reports), an int in the symbol's common unit (the finest of its venues' lots
+    and of `max_position`: exact room arithmetic per quote) and a float (the A–S skew)."""
+
+    __slots__ = ("flow", "intensity", "keys", "max_pos_u", "position", "position_f",
+                 "position_u", "unit", "venues")
 
     def __init__(self, flow_halflife_ns: int, intensity_halflife_ns: int) -> None:
         self.keys: list[VenueSymbol] = []
+        self.venues: list[_Venue] = []
         self.position = Decimal(0)  # summed over venues, base units, exact
+        self.position_u = 0
+        self.position_f = 0.0
+        self.max_pos_u = 0
+        self.unit = Decimal(1)
         self.flow = TradeFlowImbalance(flow_halflife_ns)
         self.intensity = ArrivalIntensity(intensity_halflife_ns)
 
@@ -184,8 +262,18 @@ class MarketMaker(Strategy):
                 sym = self._symbols[symbol] = _Symbol(p.flow_halflife_ms * NS_PER_MS,
                                                       p.intensity_halflife_ms * NS_PER_MS)
             sym.keys.append(key)
+            sym.venues.append(self._venues[key])
             self._gateway_up.setdefault(venue, p.gateways_up_at_start)
+        for sym in self._symbols.values():
+            exp = max([_decimals(self._max_position)] +
+                      [_decimals(v.inst.lot_size) for v in sym.venues])
+            sym.unit = Decimal(1).scaleb(-exp)
+            sym.max_pos_u = int(self._max_position / sym.unit)
+            for v in sym.venues:
+                v.lot_u = int(v.inst.lot_size / sym.unit)
         self._last: dict[str, SymbolQuoteState] = {}
+        # book imbalance level weights decay**i, computed once
+        self._imb_w: list[float] = [p.imbalance_decay ** i for i in range(p.imbalance_levels)]
 
     # -- events --------------------------------------------------------------------------------
     def on_book(self, venue: str, symbol: str, book: BookView, now_ns: int) -> None:
@@ -193,17 +281,31 @@ class MarketMaker(Strategy):
         if v is None:
             return
         v.book = book
-        bb, ba = book.best_bid, book.best_ask
-        v.usable_book = book.synced and book.two_sided and bb < ba
-        if v.usable_book:
-            p = self.params
-            v.bid_ticks = v.inst.price_to_ticks(bb)
-            v.ask_ticks = v.inst.price_to_ticks(ba)
-            v.micro = microprice(bb, book.best_bid_size, ba, book.best_ask_size)
-            v.imbalance = book_imbalance(book.bid_sz, book.ask_sz, p.imbalance_levels,
-                                         p.imbalance_decay)
+        bid_px, ask_px = book.bid_px, book.ask_px
+        v.usable_book = False
+        if not book.synced or not len(bid_px) or not len(ask_px):
+            return
+        bb, ba = float(bid_px[0]), float(ask_px[0])
+        if bb < ba:
+            v.usable_book = True
+            bid_sz, ask_sz = book.bid_sz, book.ask_sz
+            # Instrument.price_to_ticks(px) for a float px without a side, inlined
+            v.bid_ticks = round(bb * v.inv_tick)
+            v.ask_ticks = round(ba * v.inv_tick)
+            v.micro = microprice(bb, float(bid_sz[0]), ba, float(ask_sz[0]))
+            v.imbalance = self._imbalance(bid_sz, ask_sz)
             v.weight_now = v.weight * (bb + ba) / (ba - bb)  # venue weight / relative spread
             v.vol.update(0.5 * (bb + ba), now_ns)
+
+    def _imbalance(self, bid_sz: np.ndarray, ask_sz: np.ndarray) -> float:
+        """`book_imbalance(bid_sz, ask_sz, levels, decay)` with the level weights cached;
+        a handful of levels are cheaper as Python floats than as two numpy calls."""
+        w = self._imb_w
+        n = len(w)
+        b = sum(map(_mul, bid_sz[:n].tolist(), w))
+        a = sum(map(_mul, ask_sz[:n].tolist(), w))
+        total = b + a
+        return (b - a) / total if total > 0.0 else 0.0
 
     def on_trade(self, venue: str, symbol: str, price: float, size: float, side: Side,
                  now_ns: int) -> None:
@@ -225,7 +327,10 @@ class MarketMaker(Strategy):
             self._set_position(v, symbol, lots)
 
     def _set_position(self, v: _Venue, symbol: str, lots: int) -> None:
-        self._symbols[symbol].position += v.inst.lots_to_qty(lots - v.position)
+        sym = self._symbols[symbol]
+        sym.position += v.inst.lots_to_qty(lots - v.position)
+        sym.position_u += (lots - v.position) * v.lot_u
+        sym.position_f = float(sym.position)
         v.position = lots
 
     def on_gateway(self, venue: str, up: bool) -> None:
@@ -259,17 +364,20 @@ class MarketMaker(Strategy):
         w_sum = fv_sum = imb_sum = 0.0
         vols: list[float] = []
         quoting = 0
-        for key in sym.keys:
-            v = self._venues[key]
-            if not self._usable(v, now_ns):
+        gw = self._gateway_up
+        oldest = now_ns - self.stale_book_ns
+        for key, v in zip(sym.keys, sym.venues):
+            book = v.book
+            if not v.usable_book or book is None or book.ts_ns < oldest:  # `_usable`
                 continue
             w = v.weight_now
             fv_sum += w * v.micro
             imb_sum += w * v.imbalance
             w_sum += w
-            if v.vol.samples:
-                vols.append(v.vol.value)
-            if self._gateway_up[key[0]] and v.inst.tradable:
+            vol = v.vol
+            if vol.samples:
+                vols.append(math.sqrt(vol.variance))   # vol.value
+            if gw[key[0]] and v.inst.tradable:
                 quoting += 1
         if w_sum <= 0.0:
             return None
@@ -280,76 +388,136 @@ class MarketMaker(Strategy):
         tau = horizon_s(sym.intensity.rate_at(now_ns), p.horizon_trades, p.min_horizon_s,
                         p.max_horizon_s)
         pos = sym.position
-        q = float(pos) / cfg.order_size
+        q = sym.position_f / cfg.order_size
         gamma = cfg.risk_aversion
         skew = reservation_offset_bps(q, gamma, sigma, tau)
         skew = max(-p.max_skew_bps, min(p.max_skew_bps, skew))
         half = as_half_spread_bps(gamma, sigma, tau, p.k_per_bps)
         half = max(cfg.spread_bps / 2.0, min(p.max_half_spread_bps, half))
-        return SymbolQuoteState(fair, sigma, tau, pos, q, fair * (1.0 - skew / BPS), half, quoting)
+        return _state(fair, sigma, tau, pos, q, fair * (1.0 - skew / BPS), half, quoting)
 
     def desired_quotes(self, now_ns: int) -> dict[VenueSymbol, QuoteSet]:
+        out = self._quotes(now_ns, self._symbols, None)
+        return {k: out[k] for k in self._venues}   # every market, in instrument order
+
+    def desired_quotes_for(self, now_ns: int,
+                           markets: Collection[VenueSymbol]) -> dict[VenueSymbol, QuoteSet]:
+        """Quotes for `markets` (the books that just moved, the markets whose orders
+        changed) and for every other market of their symbols whose quotes the new fair value
+        shifted by half the requote tolerance or more since they were last built. A book
+        update moves its symbol's fair value on every venue but never another symbol's, and
+        a small shift cannot move a resting quote past the tolerance: those markets wait for
+        their own next update or the engine's timer."""
+        return self._quotes(now_ns, {s for _, s in markets}, markets)
+
+    def _quotes(self, now_ns: int, symbols: Collection[str],
+                markets: Collection[VenueSymbol] | None) -> dict[VenueSymbol, QuoteSet]:
         out: dict[VenueSymbol, QuoteSet] = {}
-        states: dict[str, SymbolQuoteState | None] = {}
-        if self.config.enabled:
-            for symbol in self._symbols:
-                st = states[symbol] = self._symbol_state(symbol, now_ns)
+        enabled = self.config.enabled
+        gw = self._gateway_up
+        drift_bps = self.config.requote_tolerance_bps / 2.0
+        for symbol in symbols:
+            sym = self._symbols.get(symbol)
+            if sym is None:
+                continue
+            st = None
+            if enabled:
+                st = self._symbol_state(symbol, now_ns)
                 if st is None:
                     self._last.pop(symbol, None)
                 else:
                     self._last[symbol] = st
-        for key, v in self._venues.items():
-            st = states.get(key[1])
-            if (st is None or not self._gateway_up[key[0]] or not v.inst.tradable
-                    or not self._usable(v, now_ns)):
-                out[key] = EMPTY_QUOTES
-            else:
-                out[key] = self._venue_quotes(v, st)
+            for key, v in zip(sym.keys, sym.venues):
+                if st is None or not gw[key[0]] or not v.inst.tradable or \
+                        not self._usable(v, now_ns):
+                    out[key] = EMPTY_QUOTES
+                elif markets is None or key in markets or self._drifted(v, st, drift_bps):
+                    out[key] = self._venue_quotes(v, st, sym)
         return out
 
-    # -- one venue -----------------------------------------------------------------------------
-    def _room_lots(self, v: _Venue, st: SymbolQuoteState, side: Side) -> int:
-        """Lots that may rest on `side` here without any limit being passed if all fill."""
-        sign = int(side)
-        venue_room = v.max_lots - sign * v.position
-        sym_room = (self._max_position - sign * st.position) / st.quoting_venues
-        return max(0, min(venue_room, v.inst.qty_to_lots(sym_room) if sym_room > 0 else 0))
+    @staticmethod
+    def _drifted(v: _Venue, st: SymbolQuoteState, drift_bps: float) -> bool:
+        """Did this venue's quote prices (centre and width) move by `drift_bps` of fair
+        value or more since they were last built, or were they never built?"""
+        last = v.memo_key
+        if last is None:
+            return True
+        res = st.reservation
+        moved = abs(res - last[0]) + res * abs(st.half_spread_bps - last[1]) / BPS
+        return moved * BPS >= drift_bps * st.fair
 
-    def _venue_quotes(self, v: _Venue, st: SymbolQuoteState) -> QuoteSet:
+    # -- one venue -----------------------------------------------------------------------------
+    @staticmethod
+    def _room(v: _Venue, sym: _Symbol, sign: int, quoting: int) -> int:
+        """Lots that may rest on side `sign` here without any limit being passed if all
+        fill: min(venue room, symbol room / quoting venues) in this venue's lots. The
+        symbol's room is exact in its common unit, so the floor division is exact too."""
+        venue_room = v.max_lots - sign * v.position
+        sym_room = sym.max_pos_u - sign * sym.position_u
+        r = sym_room // (quoting * v.lot_u) if sym_room > 0 else 0
+        r = venue_room if venue_room < r else r
+        return r if r > 0 else 0
+
+    def _venue_quotes(self, v: _Venue, st: SymbolQuoteState, sym: _Symbol) -> QuoteSet:
+        """The venue's quote set; the same object as last time when nothing in it changed
+        (the engine skips diffing an unchanged set by identity)."""
         cfg = self.config
-        inst = v.inst
         max_bid = v.ask_ticks - 1
         min_ask = v.bid_ticks + 1
-        rooms = {Side.BUY: self._room_lots(v, st, Side.BUY),
-                 Side.SELL: self._room_lots(v, st, Side.SELL)}
-        memo_key = (st.reservation, st.half_spread_bps, rooms[Side.BUY], rooms[Side.SELL],
-                    max_bid, min_ask)
+        quoting = st.quoting_venues
+        buy_room = self._room(v, sym, 1, quoting)
+        sell_room = self._room(v, sym, -1, quoting)
+        res, half = st.reservation, st.half_spread_bps
+        memo_key = (res, half, buy_room, sell_room, max_bid, min_ask)
         if memo_key == v.memo_key:
             return v.memo
-        sides: dict[Side, list[Quote]] = {Side.BUY: [], Side.SELL: []}
-        for side in (Side.BUY, Side.SELL):
-            room = rooms[side]
+        v.memo_key = memo_key
+        inv_tick = v.inv_tick
+        spacing = cfg.layer_spacing_bps
+        order_lots = v.order_lots
+        bids: list[int] = []   # ticks, lots per layer
+        asks: list[int] = []
+        for side, room, out in ((_BUY, buy_room, bids), (_SELL, sell_room, asks)):
             prev = 0
             for layer in range(cfg.layers):
-                lots = min(v.order_lots, room)
+                lots = order_lots if order_lots < room else room
                 if lots <= 0:
                     break
-                dist = (st.half_spread_bps + layer * cfg.layer_spacing_bps) / BPS
-                if side is Side.BUY:
-                    ticks = min(inst.price_to_ticks(st.reservation * (1.0 - dist), side),
-                                max_bid)
-                    if layer:
-                        ticks = min(ticks, prev - 1)
+                dist = (half + layer * spacing) / BPS
+                # Instrument.price_to_ticks(price, side) for a float price, inlined: snap
+                # to the nearest tick within float noise, else bids down and asks up
+                if side is _BUY:
+                    q = res * (1.0 - dist) * inv_tick
+                    ticks = round(q)
+                    if abs(q - ticks) > 1e-11 * max(1.0, abs(q)):
+                        ticks = math.floor(q)
+                    if ticks > max_bid:
+                        ticks = max_bid
+                    if layer and ticks > prev - 1:
+                        ticks = prev - 1
                 else:
-                    ticks = max(inst.price_to_ticks(st.reservation * (1.0 + dist), side),
-                                min_ask)
-                    if layer:
-                        ticks = max(ticks, prev + 1)
-                if inst.check(ticks, lots) is not RejectReason.NONE:
+                    q = res * (1.0 + dist) * inv_tick
+                    ticks = round(q)
+                    if abs(q - ticks) > 1e-11 * max(1.0, abs(q)):
+                        ticks = math.ceil(q)
+                    if ticks < min_ask:
+                        ticks = min_ask
+                    if layer and ticks < prev + 1:
+                        ticks = prev + 1
+                if not v.passes(ticks, lots):
                     break
-                sides[side].append(Quote(side, ticks, lots, layer))
+                out.append(ticks)
+                out.append(lots)
                 room -= lots
                 prev = ticks
-        v.memo_key = memo_key
-        v.memo = QuoteSet(tuple(sides[Side.BUY]), tuple(sides[Side.SELL]), max_bid, min_ask)
+        spec = (tuple(bids), tuple(asks), max_bid, min_ask)
+        if spec == v.memo_spec:
+            return v.memo
+        v.memo_spec = spec
+        v.memo = make_quote_set(
+            tuple([make_quote(_BUY, bids[i], bids[i + 1], i >> 1)
+                   for i in range(0, len(bids), 2)]),
+            tuple([make_quote(_SELL, asks[i], asks[i + 1], i >> 1)
+                   for i in range(0, len(asks), 2)]),
+            max_bid, min_ask)
         return v.memo
