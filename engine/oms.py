@@ -536,9 +536,21 @@ class OMS:
             rem = total - before
             if rem > 0:
                 self.open_lots[o.lots_key] -= rem if rem < lots else lots
-        fill = FillApplied(o.venue, o.symbol, o.client_id, o.side, price, lots, r.fee,
-                           r.fee_asset, r.trade_id, r.is_maker, r.ts_event, r.ts_recv, o)
-        ts = r.ts_recv
+        # FillApplied(...) with its fields stored here: one call frame less per fill
+        fill = _new(FillApplied)
+        fill.venue = o.venue
+        fill.symbol = o.symbol
+        fill.client_id = o.client_id
+        fill.side = o.side
+        fill.price_ticks = price
+        fill.lots = lots
+        fill.fee = r.fee
+        fill.fee_asset = r.fee_asset
+        fill.trade_id = r.trade_id
+        fill.is_maker = r.is_maker
+        fill.ts_event = r.ts_event
+        fill.ts_recv = ts = r.ts_recv
+        fill.order = o
         if filled >= total or r.status is _FILLED:
             new = _FILL_NEXT.get(st)
             if new is None or not ts or new is st or filled < total:

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.strategy.base import BookView, Quote, QuoteSet
 from engine.strategy.market_maker import (
@@ -15,7 +17,7 @@ from engine.strategy.market_maker import (
     horizon_s,
     reservation_offset_bps,
 )
-from pipeline.model import Side
+from pipeline.model import RejectReason, Side
 from tests.unit.engine.strategy.helpers import (
     PARAMS,
     SEC,
@@ -23,6 +25,7 @@ from tests.unit.engine.strategy.helpers import (
     VENUES,
     book,
     config,
+    instrument,
     instruments,
     maker,
 )
@@ -387,3 +390,82 @@ def test_unchanged_inputs_return_the_same_quote_set_object() -> None:
     assert mm.desired_quotes(2)[("okx", SYM)] is first      # memo: nothing moved
     mm.on_position("okx", SYM, 100)
     assert mm.desired_quotes(3)[("okx", SYM)] != first
+
+
+# -- the per-update path ------------------------------------------------------------------------
+def test_an_update_requotes_its_market_and_only_peers_the_fair_value_moved_enough() -> None:
+    """Tolerance 2 bps: a peer venue's quotes are rebuilt when the new fair value moves them
+    by >= 1 bp; a smaller move waits for that venue's own update (or the engine's timer)."""
+    mm = maker()
+    mm.desired_quotes(1)                                    # every market built once
+    mm.on_book("binance", SYM, book(bid=99.515, ask=100.515), SEC)  # fair +0.17 bp
+    out = mm.desired_quotes_for(SEC, {("binance", SYM)})
+    assert set(out) == {("binance", SYM)}
+    mm.on_book("binance", SYM, book(bid=99.60, ask=100.60), 2 * SEC)  # fair +3 bps: peers too
+    out = mm.desired_quotes_for(2 * SEC, {("binance", SYM)})
+    assert set(out) == {(v, SYM) for v in VENUES}
+    assert out == mm.desired_quotes(2 * SEC)                # what a full pass would want
+
+
+def test_a_symbol_nobody_ticked_is_not_computed() -> None:
+    insts = instruments(symbols=(SYM, "ETH/USDT"))
+    mm = MarketMaker(config(), insts, PARAMS)
+    for v in VENUES:
+        mm.on_book(v, SYM, book(), 0)
+        mm.on_book(v, "ETH/USDT", book(), 0)
+    out = mm.desired_quotes_for(1, {("okx", "ETH/USDT")})
+    assert {s for _, s in out} == {"ETH/USDT"} and mm.symbol_state(SYM) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(bid=st.floats(10.0, 90_000.0), spread_ticks=st.integers(1, 50),
+       tick=st.sampled_from(["0.01", "0.1", "0.5", "0.0001"]),
+       lot=st.sampled_from(["0.00001", "0.001", "0.00000001", "1"]),
+       min_qty=st.sampled_from(["0", "0.001", "0.5"]),
+       min_notional=st.sampled_from(["0", "5", "1000"]),
+       pos=st.integers(-1200, 1200))
+def test_integer_quote_path_matches_the_instruments_decimal_rules(
+        bid: float, spread_ticks: int, tick: str, lot: str, min_qty: str, min_notional: str,
+        pos: int) -> None:
+    """Quantization (bids down, asks up, float noise snapped), layer clamps, filters and the
+    position room, recomputed with `Instrument`'s own Decimal methods, give the same quotes
+    as the market maker's integer path."""
+    cfg = config(order_size=0.003, max_position=0.011)
+    insts = {(v, SYM): instrument(v, tick=tick, lot=lot, min_qty=Decimal(min_qty),
+                                  min_notional=Decimal(min_notional)) for v in VENUES}
+    mm = MarketMaker(cfg, insts, PARAMS)
+    t = float(Decimal(tick))
+    b = round(bid / t) * t
+    for v in VENUES:
+        mm.on_book(v, SYM, book(bid=b, ask=b + spread_ticks * t), 0)
+    mm.on_position("okx", SYM, pos)
+    got = mm.desired_quotes(1)[("binance", SYM)]
+    st_ = mm.symbol_state(SYM)
+    assert st_ is not None
+    inst = insts[("binance", SYM)]
+    bb, ba = inst.price_to_ticks(b), inst.price_to_ticks(b + spread_ticks * t)
+    max_pos = Decimal("0.011")
+    want: dict[Side, list[Quote]] = {B: [], S: []}
+    for side in (B, S):
+        sign = int(side)
+        venue_room = inst.qty_to_lots(max_pos) - sign * 0
+        sym_room = (max_pos - sign * st_.position) / st_.quoting_venues
+        room = max(0, min(venue_room, inst.qty_to_lots(sym_room) if sym_room > 0 else 0))
+        prev = 0
+        for layer in range(cfg.layers):
+            lots = min(inst.qty_to_lots(cfg.order_size), room)
+            if lots <= 0:
+                break
+            dist = (st_.half_spread_bps + layer * cfg.layer_spacing_bps) / 1e4
+            if side is B:
+                ticks = min(inst.price_to_ticks(st_.reservation * (1.0 - dist), side), ba - 1)
+                ticks = min(ticks, prev - 1) if layer else ticks
+            else:
+                ticks = max(inst.price_to_ticks(st_.reservation * (1.0 + dist), side), bb + 1)
+                ticks = max(ticks, prev + 1) if layer else ticks
+            if inst.check(ticks, lots) is not RejectReason.NONE:
+                break
+            want[side].append(Quote(side, ticks, lots, layer))
+            room -= lots
+            prev = ticks
+    assert (got.bids, got.asks) == (tuple(want[B]), tuple(want[S]))
