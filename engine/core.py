@@ -200,17 +200,15 @@ class EngineCore:
                 ltr[(venue, names[sid])] = int(recv_a[sids_a == sid].max()) \
                     if len(touched) > 1 else int(recv_a.max())
         strat = self.strategy
-        if strat is not None:
-            kinds = rows["kind"]
-            is_trade = kinds == KIND_TRADE
-            if is_trade.any():
-                trades = rows[is_trade]
-                for sid, px, sz, side in zip(trades["symbol_id"].tolist(),
-                                             trades["price"].tolist(), trades["size"].tolist(),
-                                             trades["side"].tolist()):
-                    if sid < nn:
-                        strat.on_trade(venue, names[sid], px, sz, _SIDE_OF.get(side, _BUY),
-                                       now_ns)
+        if strat is None:
+            return touched
+        kinds = rows["kind"]
+        if KIND_TRADE in kinds.tolist() if n <= SMALL_BATCH else (kinds == KIND_TRADE).any():
+            trades = rows[kinds == KIND_TRADE]
+            for sid, px, sz, side in zip(trades["symbol_id"].tolist(), trades["price"].tolist(),
+                                         trades["size"].tolist(), trades["side"].tolist()):
+                if sid < nn:
+                    strat.on_trade(venue, names[sid], px, sz, _SIDE_OF.get(side, _BUY), now_ns)
         return touched
 
     def on_book(self, venue: str, symbol_id: int, slot: Any, now_ns: int) -> None:
