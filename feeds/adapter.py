@@ -55,10 +55,12 @@ class BookSyncLike(Protocol):
 
 
 class FeedAdapter(Protocol):
-    """A venue's market-data side. Optionally also `parse_bbo_fast(frame) -> BboRow | None`:
-    the venue's best-bid/offer frame matched as a whole, returning `(venue_symbol, bid_px,
-    bid_sz, ask_px, ask_sz, ts_event, update_id)` exactly as `parse` would produce it, or None
-    for any other frame (then `FeedCore` calls `parse`). It never raises."""
+    """A venue's market-data side. Optionally also the hot paths `FeedCore` tries first, each
+    matching one frame shape as a whole and returning exactly what `parse` would produce, or
+    None for any other frame (then `FeedCore` calls `parse`); they never raise:
+    `parse_bbo_fast(frame)` -> `(venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event,
+    update_id)`, `parse_trade_fast(frame)` -> `(venue_symbol, price, size, side (+1 buy / -1
+    sell), ts_event, trade_id)`."""
 
     venue: str
 

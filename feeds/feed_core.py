@@ -14,10 +14,10 @@ Integrity rules (the engine must never quote on a wrong book):
 - a malformed frame, or a record with a value a ring field cannot hold (an id beyond int64),
   is counted (`parse_errors`) and dropped, logged rate-limited.
 
-Hot path: best-bid/offer frames, most of the traffic, are matched whole by the venue's
-`parse_bbo_fast` (`feeds/<venue>/protocol/market_fast.py`) and go straight to the ring without
-a record object; every other frame, and any BBO frame the fast path declines, takes the
-general path, and both publish byte-identical rows.
+Hot path: best-bid/offer and trade frames, most of the traffic, are matched whole by the
+venue's `parse_bbo_fast` / `parse_trade_fast` (`feeds/<venue>/protocol/market_fast.py`) and go
+straight to the ring without a record object; every other frame, and any frame the fast paths
+decline, takes the general path, and both publish byte-identical rows.
 
 Whenever a symbol's top of book changes, a BBO row derived from the book is published too
 (flags=FLAG_FROM_BOOK), so the engine wakes on depth-driven changes and not only on the
@@ -110,14 +110,16 @@ class FeedCore:
         A closure: every name the per-frame path touches is a cell or a local, not an
         attribute lookup (the same trick as `RingWriter.publish`).
 
-        Hot path: when the adapter has `parse_bbo_fast` (a whole-frame match of the venue's
-        best-bid/offer shape, see `feeds/<venue>/protocol/market_fast.py`) and the frame is
-        one, its row goes straight into the ring — no record object, no dispatch. Any other
-        frame (or a BBO for a symbol we do not track) takes the general path: `adapter.parse`
-        then `on_record`, where every integrity rule lives. Both publish identical rows."""
+        Hot path: when the adapter has `parse_bbo_fast` / `parse_trade_fast` (whole-frame
+        matches of the venue's best-bid/offer and trade shapes, see
+        `feeds/<venue>/protocol/market_fast.py`) and the frame is one, its row goes straight
+        into the ring — no record object, no dispatch. Any other frame (or one for a symbol we
+        do not track) takes the general path: `adapter.parse` then `on_record`, where every
+        integrity rule lives. Both publish identical rows."""
         c = self.counters.values
         parse = self.adapter.parse
         fast = getattr(self.adapter, "parse_bbo_fast", None)
+        fast_trade = getattr(self.adapter, "parse_trade_fast", None)
         sid_of = {vs: s.symbol_id for vs, s in self.symbols.items()}  # fixed at construction
         ring = self.ring
         clock = self.clock
@@ -138,6 +140,16 @@ class FeedCore:
                         c["bbo"] += 1
                         ring.publish((KIND_BBO, venue_id, 0, 0, sid, ts_event, ts_recv, clock(),
                                       bid_px, bid_sz, ask_px, ask_sz, 0.0, 0.0, update_id))
+                        return
+            if fast_trade is not None:
+                trow = fast_trade(data)
+                if trow is not None:
+                    sym, price, size, side, ts_event, trade_id = trow
+                    sid = sid_of.get(sym)
+                    if sid is not None:
+                        c["trades"] += 1
+                        ring.publish((KIND_TRADE, venue_id, side, 0, sid, ts_event, ts_recv,
+                                      clock(), 0.0, 0.0, 0.0, 0.0, price, size, trade_id))
                         return
             try:
                 records = parse(data, ts_recv)

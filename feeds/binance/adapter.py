@@ -30,7 +30,7 @@ from feeds.adapter import Ack, Failure, HttpRequest, RateInfo, WsPlan
 from feeds.binance.protocol import constants as C
 from feeds.binance.protocol import market, orders, symbols
 from feeds.binance.protocol.book_sync import BookSync
-from feeds.binance.protocol.market_fast import parse_bbo_fast
+from feeds.binance.protocol.market_fast import parse_bbo_fast, parse_trade_fast
 from feeds.binance.protocol.orders import (
     AccountPosition,
     BalanceDelta,
@@ -64,8 +64,9 @@ def _http(req: RestRequest) -> HttpRequest:
 # -- feed --------------------------------------------------------------------------------------
 class BinanceFeedAdapter:
     venue = VENUE
-    # the hot path FeedCore tries first: a whole `@bookTicker` frame -> a BBO row (or None)
+    # the hot paths FeedCore tries first: a whole BBO / trade frame -> its row (or None)
     parse_bbo_fast = staticmethod(parse_bbo_fast)
+    parse_trade_fast = staticmethod(parse_trade_fast)
 
     def __init__(self, snapshot_limit: int = SNAPSHOT_LIMIT,
                  channels: tuple[str, ...] = FEED_CHANNELS) -> None:

@@ -42,7 +42,7 @@ from feeds.gate.protocol.constants import (
     VENUE,
 )
 from feeds.gate.protocol.errors import classify
-from feeds.gate.protocol.market_fast import parse_bbo_fast
+from feeds.gate.protocol.market_fast import parse_bbo_fast, parse_trade_fast
 from feeds.gate.protocol.rest import RestRequest, public_request
 from feeds.gate.protocol.signing import Credentials
 from pipeline.marketdata import BookSnapshot, Control
@@ -84,8 +84,9 @@ def _plan(url: str, on_open: tuple[str, ...], clock_s: Callable[[], int]) -> WsP
 # ============================================================================ feed
 class GateFeedAdapter:
     venue = VENUE
-    # the hot path FeedCore tries first: a whole BBO frame -> a BBO row (or None)
+    # the hot paths FeedCore tries first: a whole BBO / trade frame -> its row (or None)
     parse_bbo_fast = staticmethod(parse_bbo_fast)
+    parse_trade_fast = staticmethod(parse_trade_fast)
 
     def __init__(self, clock_s: Callable[[], int] = _now_s) -> None:
         self.clock_s = clock_s

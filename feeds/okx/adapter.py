@@ -36,7 +36,7 @@ from feeds.okx.protocol import constants as c
 from feeds.okx.protocol import market, orders, symbols
 from feeds.okx.protocol.book_sync import BookSync
 from feeds.okx.protocol.errors import classify
-from feeds.okx.protocol.market_fast import parse_bbo_fast
+from feeds.okx.protocol.market_fast import parse_bbo_fast, parse_trade_fast
 from feeds.okx.protocol.ops import OpResponse
 from feeds.okx.protocol.rest import RestRequest
 from pipeline.errors import ProtocolError, VenueError
@@ -74,8 +74,9 @@ def _instruments_request() -> HttpRequest:
 # ============================================================================ feed
 class OkxFeedAdapter:
     venue = c.VENUE
-    # the hot path FeedCore tries first: a whole BBO frame -> a BBO row (or None)
+    # the hot paths FeedCore tries first: a whole BBO / trade frame -> its row (or None)
     parse_bbo_fast = staticmethod(parse_bbo_fast)
+    parse_trade_fast = staticmethod(parse_trade_fast)
 
     def __init__(self, snapshot_depth: int = c.REST_BOOK_MAX_SZ) -> None:
         self.snapshot_depth = snapshot_depth

@@ -27,9 +27,12 @@ from . import _wire
 
 # (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
 BboRow = tuple[str, float, float, float, float, int, int]
+# (venue_symbol, price, size, taker side +1 buy / -1 sell, ts_event ns, trade_id)
+TradeRow = tuple[str, float, float, int, int, int]
 
 _NUM = r'"([0-9]{1,30}+(?:\.[0-9]{1,30}+)?+)"'    # a plain decimal string, <= 61 chars
 _ID = r"(0|[1-9][0-9]{0,17}+)"                     # a JSON int below 10**18, no sign
+_MS = r"(0|[1-9][0-9]{0,11}+|[1-8][0-9]{12}+)"     # ms whose ns stay below 2**63
 
 _BOOK_TICKER = re.compile(
     r'\{"stream":"[a-z0-9]{1,40}+@bookTicker","data":\{"u":' + _ID
@@ -48,6 +51,27 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
         return None
     u, s, b, bq, a, aq = m.groups()
     return (s, float(b), float(bq), float(a), float(aq), 0, int(u))
+
+
+# `m`: the buyer was the maker, so the taker sold. `E` and `M` are not read by parse_market.
+_TRADE = re.compile(
+    r'\{"stream":"[a-z0-9]{1,40}+@trade","data":\{"e":"trade","E":(?:0|[1-9][0-9]{0,19}+),'
+    r'"s":"([A-Z0-9]{1,40}+)","t":' + _ID + ',"p":' + _NUM + ',"q":' + _NUM + ',"T":' + _MS
+    + r',"m":(true|false),"M":(?:true|false)\}\}').fullmatch
+_NS_PER_MS = 1_000_000
+
+
+def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
+    """A combined-stream `@trade` frame -> its trade row; None for anything else (the caller
+    then runs `parse_market`). Never raises."""
+    try:
+        m = _TRADE(frame)  # type: ignore[arg-type]
+    except TypeError:  # bytes: the general parser takes those
+        return None
+    if m is None:
+        return None
+    s, t, p, q, ts, maker = m.groups()
+    return (s, float(p), float(q), -1 if maker == "true" else 1, int(ts) * _NS_PER_MS, int(t))
 
 
 # -- depth levels ------------------------------------------------------------------------------

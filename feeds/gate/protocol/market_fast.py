@@ -27,6 +27,8 @@ from . import _wire
 
 # (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
 BboRow = tuple[str, float, float, float, float, int, int]
+# (venue_symbol, price, size, taker side +1 buy / -1 sell, ts_event ns, trade_id)
+TradeRow = tuple[str, float, float, int, int, int]
 
 _NUM = r'"([0-9]{1,30}+(?:\.[0-9]{1,30}+)?+)"'    # a plain decimal string, <= 61 chars
 _INT = r"(?:0|[1-9][0-9]{0,19}+)"                  # any JSON int of up to 20 digits, no sign
@@ -52,6 +54,33 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
         return None
     t, u, s, b, bq, a, aq = m.groups()
     return (s, float(b), float(bq), float(a), float(aq), int(t) * _NS_PER_MS, int(u))
+
+
+# `id_market` is the trade id parse_market uses (`id`, `create_time` and `range` are not
+# read when it and `create_time_ms` are there). `create_time_ms` may carry sub-ms decimals:
+# at most 9 here, so the truncated ns equal parse_market's `int(Decimal(ms) * 10**6)` exactly
+# (12-13 + 9 digits stay within Decimal's 28).
+_TRADES = re.compile(
+    r'\{"time":' + _INT + ',"time_ms":' + _INT
+    + r',"channel":"spot\.trades","event":"update","result":\{"id":' + _INT + ',"id_market":'
+    + _ID + ',"create_time":' + _INT + r',"create_time_ms":"([0-9]{1,12}+|[1-8][0-9]{12}+)'
+    r'(?:\.([0-9]{1,9}+))?","side":"(buy|sell)","currency_pair":"([A-Z0-9_]{1,40}+)",'
+    r'"amount":' + _NUM + ',"price":' + _NUM + r',"range":"[0-9]{1,20}+-[0-9]{1,20}+"\}\}'
+).fullmatch
+
+
+def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
+    """A `spot.trades` update -> its trade row; None for anything else (the caller then runs
+    `parse_market`). Never raises."""
+    try:
+        m = _TRADES(frame)  # type: ignore[arg-type]
+    except TypeError:  # bytes: the general parser takes those
+        return None
+    if m is None:
+        return None
+    tid, ms, frac, side, pair, amount, price = m.groups()
+    ns = int(ms) * _NS_PER_MS + (int(frac[:6].ljust(6, "0")) if frac else 0)
+    return (pair, float(price), float(amount), 1 if side == "buy" else -1, ns, int(tid))
 
 
 # -- depth levels ------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from . import _wire
 
 # (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
 BboRow = tuple[str, float, float, float, float, int, int]
+# (venue_symbol, price, size, taker side +1 buy / -1 sell, ts_event ns, trade_id)
+TradeRow = tuple[str, float, float, int, int, int]
 
 _NUM = r'"([0-9]{1,30}+(?:\.[0-9]{1,30}+)?+)"'    # a plain decimal string, <= 61 chars
 _LEVEL = r'\[\[' + _NUM + ',' + _NUM + r',"[0-9]{1,20}+","[0-9]{1,20}+"\]\]'
@@ -51,6 +53,29 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
         return None
     inst, a, aq, b, bq, ts, seq = m.groups()
     return (inst, float(b), float(bq), float(a), float(aq), int(ts) * _NS_PER_MS, int(seq))
+
+
+# One trade per push, keys in the order OKX sends them; `count`, `source` and `seqId` are not
+# read by parse_market (the symbol is the item's `instId`, as there).
+_TRADES = re.compile(
+    r'\{"arg":\{"channel":"trades","instId":"[A-Z0-9-]{1,40}+"\},"data":\[\{'
+    r'"instId":"([A-Z0-9-]{1,40}+)","tradeId":"([0-9]{1,18}+)","px":' + _NUM + ',"sz":' + _NUM
+    + r',"side":"(buy|sell)","ts":' + _MS + r',"count":"[0-9]{1,10}+","source":"[0-9]{1,3}+",'
+    r'"seqId":(?:0|[1-9][0-9]{0,17}+)\}\]\}').fullmatch
+
+
+def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
+    """A `trades` push -> its trade row; None for anything else (the caller then runs
+    `parse_market`). Never raises."""
+    try:
+        m = _TRADES(frame)  # type: ignore[arg-type]
+    except TypeError:  # bytes: the general parser takes those
+        return None
+    if m is None:
+        return None
+    inst, tid, px, sz, side, ts = m.groups()
+    return (inst, float(px), float(sz), 1 if side == "buy" else -1, int(ts) * _NS_PER_MS,
+            int(tid))
 
 
 # -- depth levels ------------------------------------------------------------------------------

@@ -1,15 +1,15 @@
-"""Shared checks for the venues' BBO fast paths (`feeds/<venue>/protocol/market_fast.py`).
+"""Shared checks for the venues' fast paths (`feeds/<venue>/protocol/market_fast.py`).
 
 The property every venue's fast path must hold: whatever the frame, it either declines (None)
-or returns exactly the row that the general parser's `BBO` gives — the same floats bit for bit,
-the same ints — that also fits the tick ring (ids and ns times within int64), and it never
-raises. A frame `parse_market` rejects is always declined, so a malformed frame still reaches
-the general parser and becomes a counted drop.
+or returns exactly the row that the general parser's `BBO` (or `Trade`) gives — the same
+floats bit for bit, the same ints — that also fits the tick ring (ids and ns times within
+int64), and it never raises. A frame `parse_market` rejects is always declined, so a malformed
+frame still reaches the general parser and becomes a counted drop.
 
-Frames are drawn as a well-formed BBO frame with either one field made hostile (or one key
-dropped or added) or one edit of its text (a character inserted, deleted or replaced, a number
-respelled): close enough to the real shape that the fast path's pattern is really put to the
-test, field by field and token by token.
+Frames are drawn as a well-formed BBO or trade frame with either one field made hostile (or one
+key dropped or added) or one edit of its text (a character inserted, deleted or replaced, a
+number respelled): close enough to the real shape that the fast path's pattern is really put
+to the test, field by field and token by token.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import ProtocolError
-from pipeline.marketdata import BBO
+from pipeline.marketdata import BBO, Trade
 
 SETTINGS = settings(max_examples=400, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -64,7 +64,11 @@ def obj(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not DROP}
 
 
-def row_of(rec: BBO) -> tuple[Any, ...]:
+def row_of(rec: BBO | Trade) -> tuple[Any, ...]:
+    """The row a fast path returns for the record `parse_market` makes of the same frame."""
+    if isinstance(rec, Trade):
+        return (rec.venue_symbol, rec.price, rec.size, int(rec.side), rec.ts_event,
+                rec.trade_id)
     return (rec.venue_symbol, rec.bid_px, rec.bid_sz, rec.ask_px, rec.ask_sz, rec.ts_event,
             rec.update_id)
 
@@ -127,8 +131,9 @@ def respellings(text: str) -> list[str]:
 
 
 def assert_agrees(fast: Callable[[Any], Any], parse_market: Callable[[Any, int], list[Any]],
-                  frame: Any) -> Any:
-    """Check the property on one frame; returns the fast path's answer."""
+                  frame: Any, kind: type = BBO) -> Any:
+    """Check the property on one frame for a fast path returning `kind` rows (BBO or Trade);
+    returns the fast path's answer."""
     got = fast(frame)
     try:
         recs = parse_market(frame, 0)
@@ -136,8 +141,9 @@ def assert_agrees(fast: Callable[[Any], Any], parse_market: Callable[[Any, int],
         assert got is None, f"fast path accepted a frame parse_market rejects: {frame!r}"
         return None
     if got is not None:
-        assert 0 <= got[5] < 2**63 and 0 <= got[6] < 2**63, (frame, got)  # fits the ring
-        assert len(recs) == 1 and isinstance(recs[0], BBO), (frame, recs)
+        # rows end (ts_event, id): both must fit the ring's int64 fields
+        assert 0 <= got[-2] < 2**63 and 0 <= got[-1] < 2**63, (frame, got)
+        assert len(recs) == 1 and type(recs[0]) is kind, (frame, recs)
         # repr: bit-identical floats (it tells -0.0 from 0.0, which == does not)
         assert repr(got) == repr(row_of(recs[0])), (frame, got, recs[0])
     return got

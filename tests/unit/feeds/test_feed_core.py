@@ -246,6 +246,12 @@ class FastAdapter(Adapter):
             return None
         return (m["s"], m["b"], 1.0, m["a"], 2.0, 7, m.get("u", 0))
 
+    def parse_trade_fast(self, frame):
+        m = orjson.loads(frame) if frame[:1] == b"{" else {}
+        if m.get("k") != "trade":
+            return None
+        return (m["s"], m["p"], m["q"], int(Side.SELL), 8, m["id"])
+
 
 def _fast_core(shm_pair):
     ring, books, reader = shm_pair
@@ -268,15 +274,27 @@ def test_the_bbo_fast_path_publishes_the_row_the_general_path_would(shm_pair) ->
     assert fast_core.counters.values == core.counters.values
 
 
-def test_frames_the_fast_path_declines_take_the_general_path(shm_pair) -> None:
+def test_the_trade_fast_path_publishes_the_row_the_general_path_would(shm_pair) -> None:
+    frame = _f(k="trade", s="BTC-USDT", p=100.5, q=0.25, id=5)
+    core, _, reader = _core(shm_pair)
+    core.on_frame(frame, 2_000)
+    slow = reader.poll()
+    fast_core, _, _ = _fast_core(shm_pair)
+    fast_core.on_frame(frame, 2_000)
+    fast = reader.poll()
+    assert len(slow) == len(fast) == 1 and slow.tobytes() == fast.tobytes()
+    assert fast_core.counters.values == core.counters.values
+
+
+def test_frames_the_fast_paths_decline_take_the_general_path(shm_pair) -> None:
     core, adapter, reader = _fast_core(shm_pair)
-    core.on_frame(_f(k="trade", s="BTC-USDT", p=100.5, q=0.25, id=5), 2_000)
+    core.on_frame(_f(k="depth", s="BTC-USDT", b=[[100, 1]], a=[], id=11, prev=10), 2_000)
     core.on_frame(_f(k="bbo", s="DOGE-USDT", b=1, a=2), 3_000)  # unknown: counted once
     core.on_frame(b"\x00not json", 4_000)
     rows = reader.poll()
-    assert adapter.fast_calls == 3 and [r["kind"] for r in rows] == [KIND_TRADE]
+    assert adapter.fast_calls == 3 and len(rows) == 0
     c = core.counters.values
-    assert (c["messages"], c["trades"], c["bbo"], c["unknown_symbol"], c["parse_errors"]) \
+    assert (c["messages"], c["depth"], c["bbo"], c["unknown_symbol"], c["parse_errors"]) \
         == (3, 1, 0, 1, 1)
 
 

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from feeds.binance.protocol import _wire
 from feeds.binance.protocol import market as M
-from feeds.binance.protocol.market_fast import levels, parse_bbo_fast
+from feeds.binance.protocol.market_fast import levels, parse_bbo_fast, parse_trade_fast
+from pipeline.marketdata import Trade
+from pipeline.model import Side
 
 from ..bbo_fast import (
     SETTINGS,
@@ -102,3 +104,43 @@ def test_depth_levels_of_a_real_book_frame_take_the_fast_way() -> None:
     v = [[f"{65000 + k / 10:.1f}", "0.5", "0", "1"][:2] for k in range(20)]
     assert levels(v, "bids") == [(65000 + k / 10, 0.5) for k in range(20)]
     assert_levels_agree(levels, _wire.levels, v)
+
+
+# -- trades ------------------------------------------------------------------------------------
+T_GOOD = {"stream": "bnbbtc@trade", "e": "trade", "E": 1672515782136, "s": "BNBBTC", "t": 12345,
+          "p": "0.001", "q": "100", "T": 1672515782136, "m": True, "M": True}
+T_HOSTILE = {"stream": streams, "e": st.sampled_from(["aggTrade", "depthUpdate", "", 1]),
+             "E": ids, "s": symbols, "t": ids, "p": nums, "q": nums, "T": ids,
+             "m": st.sampled_from([1, 0, "true", None]), "M": st.sampled_from([1, "x", None])}
+
+
+@SETTINGS
+@given(st.data())
+def test_a_trade_with_one_hostile_field_agrees_with_parse_market(data: st.DataObject) -> None:
+    f = near_miss(data, T_GOOD, T_HOSTILE, extra_keys=("b", "a", "x"))
+    assert_agrees(parse_trade_fast, M.parse_market, _frame(f, data.draw(st.booleans())), Trade)
+
+
+@SETTINGS
+@given(st.data(), good_ids, good_nums, good_nums, st.integers(0, 8 * 10**12), st.booleans())
+def test_one_edit_of_a_good_trade_agrees_with_parse_market(data: st.DataObject, t: int, p: str,
+                                                           q: str, ts: int, m: bool) -> None:
+    text = _frame({**T_GOOD, "t": t, "p": p, "q": q, "T": ts, "m": m})
+    got = assert_agrees(parse_trade_fast, M.parse_market, mutate_text(text, data), Trade)
+    if got is not None and data.draw(st.booleans()):
+        assert parse_bbo_fast(text) is None  # one shape per fast path
+
+
+def test_every_trade_token_respelled_agrees_with_parse_market() -> None:
+    for frame in respellings(_frame(T_GOOD)):
+        assert_agrees(parse_trade_fast, M.parse_market, frame, Trade)
+
+
+def test_the_documented_trade_and_the_simulators_take_the_fast_path() -> None:
+    doc = compact({"stream": "bnbbtc@trade", "data": fixture_json("ws_trade.json")})
+    assert assert_agrees(parse_trade_fast, M.parse_market, doc, Trade) == (
+        "BNBBTC", 0.001, 100.0, -1, 1672515782136 * 10**6, 12345)
+    sim = M.wrap_combined("btcusdt@trade", M.encode_trade(
+        "BTCUSDT", 77, "65000.1", "0.25", Side.BUY, 1_700_000_000_123 * 10**6,
+        1_700_000_000_124 * 10**6))
+    assert assert_agrees(parse_trade_fast, M.parse_market, sim, Trade)[3] == 1

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from feeds.okx.protocol import _wire
 from feeds.okx.protocol import market as M
-from feeds.okx.protocol.market_fast import levels, parse_bbo_fast
+from feeds.okx.protocol.market_fast import levels, parse_bbo_fast, parse_trade_fast
+from pipeline.marketdata import Trade
+from pipeline.model import Side
 
 from ..bbo_fast import (
     DROP,
@@ -122,3 +124,52 @@ def test_depth_levels_of_a_real_book_frame_take_the_fast_way() -> None:
     v = [[f"{65000 + k / 10:.1f}", "0.5", "0", "1"][:4] for k in range(20)]
     assert levels(v, "bids") == [(65000 + k / 10, 0.5) for k in range(20)]
     assert_levels_agree(levels, _wire.levels, v)
+
+
+# -- trades ------------------------------------------------------------------------------------
+T_GOOD = {"channel": "trades", "argInstId": "BTC-USDT", "instId": "BTC-USDT",
+          "tradeId": "130639474", "px": "42219.9", "sz": "0.12060306", "side": "buy",
+          "ts": "1630048897897", "count": "3", "source": "0", "seqId": 1234}
+T_HOSTILE = {"channel": st.sampled_from(["trades-all", "bbo-tbt", ""]), "argInstId": inst_ids,
+             "instId": inst_ids, "tradeId": st.one_of(ids, counts), "px": nums, "sz": nums,
+             "side": st.sampled_from(["BUY", "sell ", "", 1]), "ts": ms, "count": counts,
+             "source": counts, "seqId": ids}
+
+
+def _trade_frame(f: dict[str, Any], ascii_only: bool = True, items: int = 1) -> str:
+    item = obj(**{k: v for k, v in f.items() if k not in ("channel", "argInstId")})
+    arg = obj(channel=f["channel"], instId=f["argInstId"])
+    return compact({"arg": arg, "data": [item] * items}, ascii_only)
+
+
+@SETTINGS
+@given(st.data())
+def test_a_trade_with_one_hostile_field_agrees_with_parse_market(data: st.DataObject) -> None:
+    f = near_miss(data, T_GOOD, T_HOSTILE, extra_keys=("x", "fillTime"))
+    items = data.draw(st.sampled_from([1, 1, 1, 0, 2]))
+    frame = _trade_frame(f, data.draw(st.booleans()), items)
+    assert_agrees(parse_trade_fast, M.parse_market, frame, Trade)
+
+
+@SETTINGS
+@given(st.data(), good_ids, good_nums, good_nums, st.sampled_from(["buy", "sell"]),
+       st.from_regex(r"[0-9]{1,12}", fullmatch=True))
+def test_one_edit_of_a_good_trade_agrees_with_parse_market(data: st.DataObject, tid: int,
+                                                           px: str, sz: str, side: str,
+                                                           ts: str) -> None:
+    text = _trade_frame({**T_GOOD, "tradeId": str(tid), "px": px, "sz": sz, "side": side,
+                         "ts": ts})
+    assert_agrees(parse_trade_fast, M.parse_market, mutate_text(text, data), Trade)
+
+
+def test_every_trade_token_respelled_agrees_with_parse_market() -> None:
+    for frame in respellings(_trade_frame(T_GOOD)):
+        assert_agrees(parse_trade_fast, M.parse_market, frame, Trade)
+
+
+def test_the_simulators_trades_take_the_fast_path() -> None:
+    sim = M.encode_trade("BTC-USDT", 99, "65000.1", "0.25", Side.SELL, 1_700_000_000_123 * 10**6,
+                         count=2, seq_id=5)
+    assert assert_agrees(parse_trade_fast, M.parse_market, sim, Trade) == (
+        "BTC-USDT", 65000.1, 0.25, -1, 1_700_000_000_123 * 10**6, 99)
+    assert assert_agrees(parse_trade_fast, M.parse_market, _trade_frame(T_GOOD), Trade)
