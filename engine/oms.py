@@ -338,6 +338,10 @@ class OMS:
         # remaining lots of open orders per (venue, symbol, side) for worst-case risk
         self.open_lots: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self.open_count: defaultdict[str, int] = defaultdict(int)
+        # price -> number of open orders there, per (venue, symbol, side): the RMS's
+        # self-trade check reads our best own bid/ask from it in O(distinct prices), not by
+        # scanning every open order (a market can hold thousands)
+        self.open_prices: dict[tuple[str, str, int], dict[int, int]] = {}
         self._terminal: deque[str] = deque()
         self._retain_terminal = retain_terminal
         # seen trade keys in two generations: a full young set becomes the old one and the
@@ -384,6 +388,10 @@ class OMS:
         book[cid] = o
         o.book = book
         self.open_lots[o.lots_key] += lots
+        px = self.open_prices.get(o.lots_key)
+        if px is None:
+            px = self.open_prices[o.lots_key] = {}
+        px[price_ticks] = px.get(price_ticks, 0) + 1
         self.open_count[venue] += 1
         self.n_created += 1
         # build_new_order, inlined (one call frame less per order)
@@ -616,7 +624,14 @@ class OMS:
         book = o.book
         if book is _EMPTY:   # an order that never went through `create` (tests)
             book = self.open_by_vs.get((o.venue, o.symbol), _EMPTY)
-        book.pop(o.client_id, None)
+        if book.pop(o.client_id, None) is not None:
+            px = self.open_prices.get(o.lots_key)
+            if px is not None:
+                n = px.get(o.price_ticks, 0) - 1
+                if n > 0:
+                    px[o.price_ticks] = n
+                else:
+                    px.pop(o.price_ticks, None)
         rem = o.lots - o.filled_lots
         if rem > 0:
             self.open_lots[o.lots_key] -= rem
@@ -677,6 +692,13 @@ class OMS:
     def open_book(self, venue: str, symbol: str) -> dict[str, Order]:
         """Live dict of the open orders on (venue, symbol); read-only for callers."""
         return self.open_by_vs.get((venue, symbol), _EMPTY)
+
+    def best_own_price(self, venue: str, symbol: str, side: Side) -> int | None:
+        """Our highest open bid (side BUY) or lowest open ask (side SELL), in ticks."""
+        px = self.open_prices.get((venue, symbol, side))
+        if not px:
+            return None
+        return max(px) if side > 0 else min(px)
 
     def open_lots_of(self, venue: str, symbol: str, side: Side) -> int:
         return self.open_lots.get((venue, symbol, side), 0)

@@ -251,13 +251,14 @@ class RMS:
             return self._deny(DenyReason.MAX_POSITION_TOTAL, order,
                               f"worst case {worst} > max {lim.max_total} (common units)",
                               now_ns)
-        book = oms.open_by_vs.get(key)
-        if book:
-            for o in book.values():
-                if o.side is not side and (o.price_ticks <= price if side > 0
-                                           else o.price_ticks >= price):
-                    return self._deny(DenyReason.SELF_TRADE, order,
-                                      f"crosses own {o.client_id} at {o.price_ticks}", now_ns)
+        # self-trade: a buy at or above our lowest open ask, a sell at or below our best bid
+        opp = oms.open_prices.get((venue, symbol, -side))
+        if opp:
+            own = min(opp) if side > 0 else max(opp)
+            if (own <= price) if side > 0 else (own >= price):
+                return self._deny(DenyReason.SELF_TRADE, order,
+                                  f"crosses own {'ask' if side > 0 else 'bid'} at {own}",
+                                  now_ns)
         if self._capacity:
             cap = self._capacity.get((venue, symbol, side))
             need = price * lots if side > 0 else lots

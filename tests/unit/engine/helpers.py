@@ -44,6 +44,7 @@ def check_books(oms: OMS) -> None:
     """The OMS's incremental indexes agree with a recomputation from its orders."""
     lots: dict[tuple[str, str, int], int] = {}
     count: dict[str, int] = {}
+    prices: dict[tuple[str, str, int], dict[int, int]] = {}
     for o in oms.orders.values():
         in_book = o.client_id in oms.open_book(o.venue, o.symbol)
         assert in_book == o.is_open, o
@@ -51,6 +52,9 @@ def check_books(oms: OMS) -> None:
             k = (o.venue, o.symbol, o.side.value)
             lots[k] = lots.get(k, 0) + o.remaining_lots
             count[o.venue] = count.get(o.venue, 0) + 1
+            px = prices.setdefault(k, {})
+            px[o.price_ticks] = px.get(o.price_ticks, 0) + 1
+    assert {k: v for k, v in oms.open_prices.items() if v} == prices
     assert {k: v for k, v in oms.open_lots.items() if v} == {k: v for k, v in lots.items() if v}
     assert {k: v for k, v in oms.open_count.items() if v} == count
 

@@ -142,6 +142,25 @@ def test_self_trade_against_our_own_resting_order() -> None:
     assert r.check(r.order(price=PX + 10)) is None
 
 
+def test_self_trade_uses_our_best_own_price_across_several_resting_orders() -> None:
+    r = Rig()
+    a1, a2 = r.order(side=S, price=PX + 10), r.order(side=S, price=PX + 10)
+    a3 = r.order(side=S, price=PX + 30)
+    assert r.oms.best_own_price("binance", SYM, S) == PX + 10
+    r.oms.on_report(report(a1, ExecType.CANCELED, OrderStatus.CANCELED))
+    assert r.check(r.order(price=PX + 10)) is DenyReason.SELF_TRADE   # a2 still rests there
+    r.oms.on_report(report(a2, ExecType.CANCELED, OrderStatus.CANCELED))
+    assert r.oms.best_own_price("binance", SYM, S) == PX + 30
+    assert r.check(r.order(price=PX + 29)) is None
+    assert r.check(r.order(price=PX + 30)) is DenyReason.SELF_TRADE
+    bid = r.order(price=PX - 5)
+    assert r.check(r.order(side=S, price=PX - 5)) is DenyReason.SELF_TRADE
+    r.oms.on_report(report(a3, ExecType.CANCELED, OrderStatus.CANCELED))
+    r.oms.on_report(report(bid, ExecType.CANCELED, OrderStatus.CANCELED))
+    assert r.oms.best_own_price("binance", SYM, S) is None
+    assert not r.oms.open_prices[("binance", SYM, S)]
+
+
 def test_balance_view_is_optional_and_checked_per_side() -> None:
     r = Rig()
     assert r.check(r.order(lots=1000)) is None                    # no view: not checked
