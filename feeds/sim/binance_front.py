@@ -99,7 +99,7 @@ class _Conn:
     def __init__(self, ws: web.WebSocketResponse, ip: str, venue: SimVenue) -> None:
         self.ws = ws
         self.ip = ip
-        self.out = Outbox(ws, venue, limit=MAX_QUEUED_FRAMES, on_full=self._cut_off)
+        self.out = Outbox(ws, venue, limit=MAX_QUEUED_FRAMES, cut_code=1000, cut_message=b"")
         self.writer: asyncio.Task[None] | None = None
 
     @property
@@ -108,11 +108,6 @@ class _Conn:
 
     def push(self, frame: str) -> None:
         self.out.send(frame)
-
-    def _cut_off(self) -> None:
-        log.warning("binance sim: slow consumer %s cut off", self.ip)
-        self.out.close()
-        asyncio.ensure_future(self.ws.close())
 
     async def run_writer(self) -> None:
         await self.out.run()

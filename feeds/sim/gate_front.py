@@ -101,7 +101,7 @@ class Session:
 
     def __init__(self, ws: web.WebSocketResponse, n: int, venue: SimVenue) -> None:
         self.ws = ws
-        self.out = Outbox(ws, venue, limit=SEND_QUEUE_MAX, on_full=self._cut_off)
+        self.out = Outbox(ws, venue, limit=SEND_QUEUE_MAX)   # 1008 "slow consumer"
         self.public: dict[str, set[str]] = {c: set() for c in PUBLIC_CHANNELS}
         self.private: dict[str, tuple[str, set[str]]] = {}   # channel -> (account, pairs)
         self.account: str | None = None                       # trading-API login
@@ -115,11 +115,6 @@ class Session:
             self.answer.append(frame)
         else:
             self.out.send(frame)
-
-    def _cut_off(self) -> None:
-        log.warning("gate sim: client not reading; disconnecting")
-        self.out.close()
-        asyncio.ensure_future(self.ws.close(code=1008, message=b"slow consumer"))
 
 
 class GateFront:

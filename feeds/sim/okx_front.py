@@ -98,18 +98,14 @@ class Session:
         self.ws = ws
         self.private = private
         self.conn_id = f"{n:08x}"
-        self.out = Outbox(ws, venue, limit=SEND_QUEUE_MAX, on_full=self._cut_off)
+        self.out = Outbox(ws, venue, limit=SEND_QUEUE_MAX, cut_code=4005,
+                          cut_message=b"buffer full")
         self.public: dict[str, set[str]] = {ch: set() for ch in SUPPORTED_PUBLIC}
         self.account: str | None = None
         self.orders_sub: dict[str, None] | None = None   # instId filters ("" = every one)
 
     def send(self, frame: str) -> None:
         self.out.send(frame)
-
-    def _cut_off(self) -> None:
-        log.warning("okx sim: client not reading; disconnecting")
-        self.out.close()
-        asyncio.ensure_future(self.ws.close(code=4005, message=b"buffer full"))
 
 
 @dataclass

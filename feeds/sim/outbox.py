@@ -17,8 +17,9 @@ drains every frame already queued before it yields, so a fan-out burst costs one
 not one per frame. asyncio's timers resolve to about a millisecond (epoll), so a latency
 shorter than that is honoured at that granularity: a frame is never sent early.
 
-A client that stops reading is cut off once `limit` frames are waiting (`on_full`), as a
-real venue drops a slow consumer rather than buffering without bound.
+A client that stops reading is cut off once `limit` frames are waiting: the outbox stops and
+closes the socket with the venue's own close code, as a real venue drops a slow consumer
+rather than buffering without bound.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -37,13 +37,15 @@ log = logging.getLogger(__name__)
 
 class Outbox:
     def __init__(self, ws: web.WebSocketResponse, venue: Any, *, limit: int,
-                 on_full: Callable[[], None]) -> None:
+                 cut_code: int = 1008, cut_message: bytes = b"slow consumer") -> None:
         """`venue` is the `SimVenue`: its `faults` (a `FaultPlan` or None) is read per frame,
-        so a plan installed after the connection opened applies to it too."""
+        so a plan installed after the connection opened applies to it too. `cut_code` and
+        `cut_message` close a consumer that fell `limit` frames behind."""
         self.ws = ws
         self.venue = venue
         self.limit = limit
-        self.on_full = on_full
+        self.cut_code = cut_code
+        self.cut_message = cut_message
         self.closing = False
         self.acks_lost = 0
         self.acks_delayed = 0
@@ -59,8 +61,7 @@ class Outbox:
         if self.closing:
             return
         if len(self._frames) >= self.limit:
-            self.closing = True
-            self.on_full()
+            self._cut_off()
             return
         plan = self.venue.faults
         due = 0
@@ -71,6 +72,12 @@ class Outbox:
                 self._last_due = due
         self._frames.append((due, frame))
         self._wake.set()
+
+    def _cut_off(self) -> None:
+        log.warning("%s sim: client not reading (%d frames queued): disconnecting",
+                    self.venue.venue, len(self._frames))
+        self.close()
+        asyncio.ensure_future(self.ws.close(code=self.cut_code, message=self.cut_message))
 
     def send_ack(self, *frames: str) -> None:
         """Send the response(s) to an order request, unless the plan delays or loses them."""

@@ -20,8 +20,9 @@ Called by the feed: `FeedCore` tries the adapter's `parse_bbo_fast` before `pars
 from __future__ import annotations
 
 import re
-from itertools import chain
 from typing import Any
+
+from feeds.fast_levels import plain_levels
 
 from . import _wire
 
@@ -84,27 +85,8 @@ def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
 
 
 # -- depth levels ------------------------------------------------------------------------------
-# Book frames carry dozens of [price, size] levels; checking each string with its own regex
-# call and converting it in a Python loop is most of a depth frame's parse time. Here the level
-# strings are joined and checked by ONE anchored match (a number pattern that cannot contain
-# the separator, so the join splits back exactly into the original strings), and converted by
-# `map(float, ...)` in C. Anything unusual -> the strict `_wire.levels`, which accepts or
-# rejects with its precise message; for the lists accepted here it returns the same floats.
-_LEVEL_NUMS = re.compile(r"(?:[0-9]{1,30}+(?:\.[0-9]{1,30}+)?+,)*+").fullmatch
-_flat = chain.from_iterable
-_LIST = frozenset({list})
-_TWO = frozenset({2})
-
-
 def levels(v: Any, what: str) -> list[tuple[float, float]]:
-    """`[[price, amount], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError too)."""
-    if type(v) is list and set(map(type, v)) <= _LIST and set(map(len, v)) <= _TWO:
-        try:
-            ok = _LEVEL_NUMS(",".join(_flat(v)) + ",") is not None
-        except TypeError:  # a level holds a non-string
-            ok = False
-        if ok:
-            it = map(float, _flat(v))
-            return list(zip(it, it))
-    return _wire.levels(v, what)
-
+    """`[[price, amount], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError too): plain levels
+    converted in C (`feeds.fast_levels`), anything else the strict way."""
+    out = plain_levels(v, 2)
+    return out if out is not None else _wire.levels(v, what)

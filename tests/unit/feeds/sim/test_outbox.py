@@ -31,7 +31,6 @@ class Loop:
     venue: FakeVenue
     url: str
     boxes: list[Outbox] = field(default_factory=list)
-    cut: list[Outbox] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -42,8 +41,7 @@ async def loop_server() -> AsyncIterator[Loop]:
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        box = Outbox(ws, venue, limit=int(request.query.get("limit", "1000")),
-                     on_full=lambda: state.cut.append(box))
+        box = Outbox(ws, venue, limit=int(request.query.get("limit", "1000")))
         state.boxes.append(box)
         writer = asyncio.ensure_future(box.run())
         async for _ in ws:
@@ -173,13 +171,15 @@ async def test_ack_loss_draws_are_seeded_and_about_the_configured_share(
 async def test_a_consumer_that_falls_too_far_behind_is_cut_off(loop_server: Loop) -> None:
     loop_server.venue.faults = plan(latency=Latency("fixed", 10_000 * MS))  # nothing leaves
     async with aiohttp.ClientSession() as http:
-        await connect(loop_server, http, limit="50")
+        ws = await connect(loop_server, http, limit="50")
         box = loop_server.boxes[-1]
         for i in range(60):
             box.send(f"f{i}")
-        assert loop_server.cut == [box] and box.closing
+        assert box.closing
         box.send("after")                     # refused quietly once closing
         assert len(box._frames) == 50
+        msg = await ws.receive(timeout=3)     # none of the held frames: the close frame
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1008
 
 
 async def test_a_draining_close_sends_what_is_queued_then_stops(loop_server: Loop) -> None:
