@@ -148,7 +148,9 @@ def child_entry(spec: ProcessSpec, handles: SharedHandles) -> None:
     status = table.slot(spec.slot)
     ctx = ProcessContext(spec, handles, config, status)
     signal.signal(signal.SIGTERM, ctx.request_stop)
-    ctx.beat()
+    # no beat here: the role's own loop gives the first one, so its start-up (an embedded
+    # PostgreSQL's initdb, a market prefill) runs under `startup_timeout_ms`, not the
+    # running heartbeat timeout
     code = 1
     try:
         module = importlib.import_module(spec.module)

@@ -18,5 +18,6 @@ def main(ctx: ProcessContext) -> int:
     except FileExistsError:
         return roles.main(ctx)
     os.close(fd)
+    ctx.beat()        # up and running ...
     time.sleep(3600)  # wedged: no heartbeat; the supervisor must kill and restart it
     return 0
