@@ -346,8 +346,8 @@ class OMS:
         self._retain_terminal = retain_terminal
         # seen trade keys in two generations: a full young set becomes the old one and the
         # old one is dropped, so memory is bounded with O(1) work per fill
-        self._trades_young: set[tuple[str, str, str, str]] = set()
-        self._trades_old: set[tuple[str, str, str, str]] = set()
+        self._trades_young: set[tuple[str, str, str, int]] = set()
+        self._trades_old: set[tuple[str, str, str, int]] = set()
         self._trades_gen = max(1, retain_trade_ids // 2)
         self.n_created = self.n_reports = self.n_fills = 0   # the hot counters
         self._counters: dict[str, int] = {
@@ -510,7 +510,7 @@ class OMS:
             return self._on_status(o, r)
         if r.trade_id:
             # _first_trade, inlined: this runs once per fill
-            key = (r.venue, r.symbol, r.trade_id, r.client_id)
+            key = (r.venue, r.symbol, r.trade_id, int(r.side))
             young = self._trades_young
             if key in young or key in self._trades_old:
                 self._counters["duplicate_fills"] += 1
@@ -643,7 +643,11 @@ class OMS:
             self._counters["purged"] += 1
 
     def _first_trade(self, r: ExecReport) -> bool:
-        key = (r.venue, r.symbol, r.trade_id, r.client_id)
+        """A venue trade id names one trade: at most one buy fill and one sell fill of ours
+        (both, in a self-trade). The key is the side, not the client id: a trade replayed by
+        reconciliation may not carry the client id (Binance myTrades names the order by its
+        venue id only), and must still be recognised as the fill already applied."""
+        key = (r.venue, r.symbol, r.trade_id, int(r.side))
         young = self._trades_young
         if key in young or key in self._trades_old:
             return False

@@ -19,7 +19,7 @@ from engine.oms import (
     OrderUpdated,
     UnknownOrder,
 )
-from pipeline.messages import CancelAll, CancelOrder, ExecType, NewOrder
+from pipeline.messages import CancelAll, CancelOrder, ExecReport, ExecType, NewOrder
 from pipeline.model import OrderStatus, RejectReason, Side
 from tests.unit.engine.helpers import SYM, buy, check_books, make_oms, report
 
@@ -440,3 +440,18 @@ def test_fast_new_order_builder_equals_the_dataclass_constructor() -> None:
     assert decode(encode(fast)) == fast
     with pytest.raises(AttributeError):
         fast.lots = 8  # type: ignore[misc]  # still frozen
+
+
+def test_a_replayed_fill_without_its_client_id_is_not_applied_twice() -> None:
+    """Reconciliation replays a trade the stream already delivered, but without the client id
+    (Binance myTrades): same venue trade id and side -> a duplicate, whatever the client id."""
+    oms = make_oms()
+    b = buy(oms)
+    first = oms.on_report(report(b, ExecType.TRADE, S.PARTIALLY_FILLED, last_lots=1,
+                                 trade_id="t7"))
+    assert isinstance(first[0], FillApplied)
+    replay = ExecReport(venue=b.venue, symbol=b.symbol, client_id="", venue_order_id="V1",
+                        exec_type=ExecType.TRADE, status=S.PARTIALLY_FILLED, side=b.side,
+                        last_lots=1, last_price_ticks=b.price_ticks, trade_id="t7")
+    assert not [e for e in oms.on_report(replay) if isinstance(e, FillApplied)]
+    assert oms.counters["unknown_fills"] == 0
