@@ -19,7 +19,7 @@ Level = tuple[float, float]
 class L2Book:
     """Bids and asks as price -> size maps with sorted price indexes."""
 
-    __slots__ = ("symbol", "_bids", "_asks", "_bid_keys", "_ask_keys", "last_id", "ts_event")
+    __slots__ = ("_ask_keys", "_asks", "_bid_keys", "_bids", "last_id", "symbol", "ts_event")
 
     def __init__(self, symbol: str = "") -> None:
         self.symbol = symbol

@@ -50,17 +50,17 @@ class _Model(BaseModel):
 
 class SystemConfig(_Model):
     log_level: LogLevel = "INFO"
-    max_orders_per_second: float = Field(50.0, gt=0)
+    max_orders_per_second: float = Field(default=50.0, gt=0)
     enforce_venue_order_limits: bool = Field(
-        True, description="false only for benchmarks against the simulator: gateways then "
-                          "pace by max_orders_per_second alone")
+        default=True, description="false only for benchmarks against the simulator: gateways "
+                                  "then pace by max_orders_per_second alone")
     data_dir: str = "data"
-    run_duration_s: float = Field(0.0, ge=0, description="0 = run until stopped")
+    run_duration_s: float = Field(default=0.0, ge=0, description="0 = run until stopped")
 
 
 class DatabaseConfig(_Model):
     url: str = "embedded"
-    max_connections: int = Field(4, ge=1, le=64)
+    max_connections: int = Field(default=4, ge=1, le=64)
 
     @field_validator("url")
     @classmethod
@@ -95,8 +95,8 @@ class ExchangeConfig(_Model):
     symbols: tuple[str, ...] = ("BTC/USDT",)
     sim: Endpoints = Endpoints()
     live: Endpoints = Endpoints()
-    maker_fee_bps: float = Field(10.0, ge=-10, le=100)
-    taker_fee_bps: float = Field(10.0, ge=-10, le=100)
+    maker_fee_bps: float = Field(default=10.0, ge=-10, le=100)
+    taker_fee_bps: float = Field(default=10.0, ge=-10, le=100)
 
     @field_validator("symbols")
     @classmethod
@@ -121,15 +121,15 @@ class ExchangesConfig(_Model):
 
 class MarketMakingConfig(_Model):
     enabled: bool = True
-    spread_bps: float = Field(4.0, gt=0, le=10_000)
-    order_size: float = Field(0.001, gt=0)
-    max_position: float = Field(0.01, gt=0)
-    refresh_interval_ms: int = Field(250, ge=1, le=600_000)
-    layers: int = Field(2, ge=1, le=20)
-    layer_spacing_bps: float = Field(5.0, ge=0)
-    requote_tolerance_bps: float = Field(2.0, ge=0)
-    risk_aversion: float = Field(0.1, gt=0)
-    volatility_halflife_ms: int = Field(5_000, ge=1)
+    spread_bps: float = Field(default=4.0, gt=0, le=10_000)
+    order_size: float = Field(default=0.001, gt=0)
+    max_position: float = Field(default=0.01, gt=0)
+    refresh_interval_ms: int = Field(default=250, ge=1, le=600_000)
+    layers: int = Field(default=2, ge=1, le=20)
+    layer_spacing_bps: float = Field(default=5.0, ge=0)
+    requote_tolerance_bps: float = Field(default=2.0, ge=0)
+    risk_aversion: float = Field(default=0.1, gt=0)
+    volatility_halflife_ms: int = Field(default=5_000, ge=1)
 
     @model_validator(mode="after")
     def _size(self) -> "MarketMakingConfig":
@@ -143,16 +143,16 @@ class StrategyConfig(_Model):
 
 
 class RiskConfig(_Model):
-    max_order_size: float = Field(0.01, gt=0)
-    max_order_notional: float = Field(1_000.0, gt=0)
-    price_collar_bps: float = Field(100.0, gt=0)
-    max_position_per_venue: float = Field(0.02, gt=0)
-    max_position_total: float = Field(0.05, gt=0)
-    max_open_orders: int = Field(40, ge=1)
-    max_orders_per_second: float = Field(50.0, gt=0)
-    daily_loss_limit: float = Field(500.0, gt=0)
-    trailing_drawdown_limit: float = Field(250.0, gt=0)
-    stale_book_ms: int = Field(5_000, ge=1)
+    max_order_size: float = Field(default=0.01, gt=0)
+    max_order_notional: float = Field(default=1_000.0, gt=0)
+    price_collar_bps: float = Field(default=100.0, gt=0)
+    max_position_per_venue: float = Field(default=0.02, gt=0)
+    max_position_total: float = Field(default=0.05, gt=0)
+    max_open_orders: int = Field(default=40, ge=1)
+    max_orders_per_second: float = Field(default=50.0, gt=0)
+    daily_loss_limit: float = Field(default=500.0, gt=0)
+    trailing_drawdown_limit: float = Field(default=250.0, gt=0)
+    stale_book_ms: int = Field(default=5_000, ge=1)
 
 
 class CoresConfig(_Model):
@@ -181,24 +181,25 @@ class WaitConfig(_Model):
 
 
 class RestartConfig(_Model):
-    max_restarts: int = Field(5, ge=0)
-    backoff_initial_ms: int = Field(200, ge=1)
-    backoff_max_ms: int = Field(10_000, ge=1)
-    heartbeat_timeout_ms: int = Field(5_000, ge=100)
-    startup_timeout_ms: int = Field(30_000, ge=100, description="first beat due within this")
+    max_restarts: int = Field(default=5, ge=0)
+    backoff_initial_ms: int = Field(default=200, ge=1)
+    backoff_max_ms: int = Field(default=10_000, ge=1)
+    heartbeat_timeout_ms: int = Field(default=5_000, ge=100)
+    startup_timeout_ms: int = Field(default=30_000, ge=100,
+                                    description="first beat due within this")
 
 
 class PipelineConfig(_Model):
     mode: Mode = "sim"
     cores: CoresConfig | Literal["auto"] = "auto"
     wait: WaitConfig = WaitConfig()
-    tick_ring_capacity: int = Field(1 << 16, ge=64)
-    event_queue_bytes: int = Field(32 << 20, ge=1 << 16)
-    book_depth: int = Field(20, ge=1, le=400)
+    tick_ring_capacity: int = Field(default=1 << 16, ge=64)
+    event_queue_bytes: int = Field(default=32 << 20, ge=1 << 16)
+    book_depth: int = Field(default=20, ge=1, le=400)
     restart: RestartConfig = RestartConfig()
-    shutdown_timeout_s: float = Field(10.0, gt=0)
-    capture: bool = Field(False, description="tee raw venue frames to capture files")
-    capture_queue_bytes: int = Field(64 << 20, ge=1 << 16)
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)
+    capture: bool = Field(default=False, description="tee raw venue frames to capture files")
+    capture_queue_bytes: int = Field(default=64 << 20, ge=1 << 16)
 
     @field_validator("tick_ring_capacity")
     @classmethod
@@ -211,9 +212,11 @@ class PipelineConfig(_Model):
 class SimConfig(_Model):
     seed: int = 42
     host: str = "127.0.0.1"
-    base_port: int = Field(18_400, ge=1024, le=65_000)
-    message_rate: float = Field(200.0, gt=0, description="market-data events per second per symbol")
-    scenario: str = Field("ideal", description="fault scenario (feeds.sim.faults.SCENARIOS)")
+    base_port: int = Field(default=18_400, ge=1024, le=65_000)
+    message_rate: float = Field(default=200.0, gt=0,
+                                description="market-data events per second per symbol")
+    scenario: str = Field(default="ideal",
+                          description="fault scenario (feeds.sim.faults.SCENARIOS)")
     disable_okx_ws_snapshot: bool = False
 
     @field_validator("scenario")
@@ -233,13 +236,13 @@ class ControlTokenConfig(_Model):
 
 class ControlConfig(_Model):
     host: str = "127.0.0.1"
-    port: int = Field(0, ge=0, le=65_535, description="0 = control API off")
+    port: int = Field(default=0, ge=0, le=65_535, description="0 = control API off")
     tokens: tuple[ControlTokenConfig, ...] = ()
     audit_file: str = "audit/audit.jsonl"  # under system.data_dir
 
 
 class MonitoringConfig(_Model):
-    prometheus_port: int = Field(0, ge=0, le=65_535, description="0 = off")
+    prometheus_port: int = Field(default=0, ge=0, le=65_535, description="0 = off")
 
 
 class Config(_Model):

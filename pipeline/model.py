@@ -139,12 +139,12 @@ class Instrument:
                 return math.ceil(q)
             return int(r)
         d = price if isinstance(price, Decimal) else Decimal(str(price))
-        q = d / self.tick_size
+        dq = d / self.tick_size
         if side is Side.BUY:
-            return int(q.to_integral_value(rounding=ROUND_FLOOR))
+            return int(dq.to_integral_value(rounding=ROUND_FLOOR))
         if side is Side.SELL:
-            return int(q.to_integral_value(rounding=ROUND_CEILING))
-        return int(q.to_integral_value(rounding=ROUND_HALF_EVEN))
+            return int(dq.to_integral_value(rounding=ROUND_CEILING))
+        return int(dq.to_integral_value(rounding=ROUND_HALF_EVEN))
 
     def ticks_to_price(self, ticks: int) -> Decimal:
         return self.tick_size * ticks

@@ -18,8 +18,16 @@ from typing import Any, Protocol
 
 from feeds.sim.accounts import Accounts
 from feeds.sim.instruments import listed
-from feeds.sim.matching import (Accepted, Canceled, Expired, Fill, MatchingEngine, Rejected,
-                                SimOrder, Trade)
+from feeds.sim.matching import (
+    Accepted,
+    Canceled,
+    Expired,
+    Fill,
+    MatchingEngine,
+    Rejected,
+    SimOrder,
+    Trade,
+)
 from feeds.sim.venue_rules import rules_for
 from pipeline.model import Instrument, RejectReason, Side
 
@@ -157,10 +165,10 @@ class SimVenue:
                 if not self.stale:
                     for f in self.fronts:
                         f.on_trade(inst, ev)
-            elif isinstance(ev, (Accepted, Rejected, Fill, Canceled, Expired)):
-                if ev.account != CROWD:
-                    for f in self.fronts:
-                        f.on_private(ev.account, inst, ev)
+            elif (isinstance(ev, (Accepted, Rejected, Fill, Canceled, Expired))
+                  and ev.account != CROWD):
+                for f in self.fronts:
+                    f.on_private(ev.account, inst, ev)
 
     def _depth(self, eng: MatchingEngine, inst: Instrument, changes: list[tuple[Side, int, int]],
                now: int) -> None:

@@ -11,8 +11,17 @@ import pytest
 from engine.core import EngineCore
 from feeds.sim.instruments import listed
 from pipeline.config import parse_config
-from pipeline.messages import (CancelAll, CancelOrder, ExecReport, ExecType, GatewayStatus,
-                               Heartbeat, InstrumentInfo, NewOrder, Record)
+from pipeline.messages import (
+    CancelAll,
+    CancelOrder,
+    ExecReport,
+    ExecType,
+    GatewayStatus,
+    Heartbeat,
+    InstrumentInfo,
+    NewOrder,
+    Record,
+)
 from pipeline.model import OrderStatus, RejectReason, Side, TimeInForce
 
 T0 = 1_800_000_000_000_000_000
@@ -53,10 +62,10 @@ def _orders(out, venue):
 
 
 def _ack(o: NewOrder, status=OrderStatus.NEW, **kw) -> ExecReport:
-    fields = dict(venue=o.venue, symbol=o.symbol, client_id=o.client_id,
-                  venue_order_id="V" + o.client_id, exec_type=ExecType.NEW, status=status,
-                  side=o.side, price_ticks=o.price_ticks, lots=o.lots, ts_recv=T0 + 2_000_000,
-                  ts_sent=T0 + 1_000_000, ts_tick_recv=T0)
+    fields = {"venue": o.venue, "symbol": o.symbol, "client_id": o.client_id,
+              "venue_order_id": "V" + o.client_id, "exec_type": ExecType.NEW, "status": status,
+              "side": o.side, "price_ticks": o.price_ticks, "lots": o.lots,
+              "ts_recv": T0 + 2_000_000, "ts_sent": T0 + 1_000_000, "ts_tick_recv": T0}
     fields.update(kw)
     return ExecReport(**fields)
 
@@ -134,7 +143,7 @@ def test_an_orphan_found_at_the_venue_is_cancelled() -> None:
     core.on_report(ExecReport("gate", "BTC/USDT", "t-someoneelse", "999", ExecType.STATUS,
                               OrderStatus.NEW, Side.SELL, 650500, 10), T0)
     out, _ = core.take()
-    assert [m for m in out["gate"] if isinstance(m, CancelOrder)][0].venue_order_id == "999"
+    assert next(m for m in out["gate"] if isinstance(m, CancelOrder)).venue_order_id == "999"
     assert core.stats.orphans_cancelled == 1
 
 
