@@ -35,6 +35,7 @@ from pipeline.messages import (
     GatewayStatus,
     InstrumentInfo,
     NewOrder,
+    encode,
 )
 from pipeline.model import Instrument, RejectReason
 from pipeline.process import ProcessContext
@@ -68,6 +69,7 @@ class GatewayDriver:
         self.stop = asyncio.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http: aiohttp.ClientSession | None = None
+        self._backlog: list[str] = []   # frames waiting for socket room (see _flush)
         if ctx.status is not None:
             ctx.status.set_counter_names(list(COUNTERS))
 
@@ -79,12 +81,36 @@ class GatewayDriver:
             for rid, q, inst in queries:
                 asyncio.ensure_future(self._rest_status(rid, q, inst))
         frames, reports = self.core.take()
-        if frames and self.client is not None:
-            for f in frames:
-                asyncio.ensure_future(self.client.send(f))
+        client = self.client
+        if frames and client is not None:
+            backlog = self._backlog
+            if backlog:  # frames already waiting for room go first: order is part of meaning
+                backlog.extend(frames)
+                frames = []
+            for i, f in enumerate(frames):
+                if not client.send_nowait(f):  # no room now: the rest wait their turn, in order
+                    backlog.extend(frames[i:])
+                    asyncio.ensure_future(self._drain_backlog())
+                    break
+        self._put_reports(reports)
+
+    def _put_reports(self, reports: list[Any]) -> None:
         if reports:
-            self.reports_q.put_many(reports)
-            self.events_q.put_many([r for r in reports if isinstance(r, ExecReport)])
+            data = [encode(r) for r in reports]
+            self.reports_q.put_encoded(data)
+            self.events_q.put_encoded([d for r, d in zip(reports, data)
+                                       if type(r) is ExecReport])
+
+    async def _drain_backlog(self) -> None:
+        """Send the frames that found the socket full, in order, waiting for room; frames
+        queued meanwhile join the end. Connection gone: dropped, and their pending requests
+        time out into status queries as any unanswered request does."""
+        backlog = self._backlog
+        while backlog and self.client is not None:
+            if not await self.client.send(backlog[0]):
+                break
+            backlog.pop(0)
+        backlog.clear()
 
     def _on_batch(self, msgs: list[Any]) -> None:
         core = self.core
@@ -143,7 +169,7 @@ class GatewayDriver:
             return await self._rest(req)
         except asyncio.CancelledError:
             raise
-        except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
             log.warning("%s: %s failed: %s", self.venue, what, exc)
             return None
 
@@ -158,7 +184,7 @@ class GatewayDriver:
             records = adapter.parse_status(payload, rid, time.time_ns())
         except asyncio.CancelledError:
             raise
-        except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
             log.warning("%s: status query for %s failed: %s", self.venue, q.client_id, exc)
             return
         if self.core is not None:
@@ -251,7 +277,7 @@ class GatewayDriver:
                 return {i.symbol: i for i in insts}
             except asyncio.CancelledError:
                 raise
-            except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, ValueError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
                 log.warning("%s: instruments not loaded (%s); retrying", self.venue, exc)
                 self.ctx.beat()
                 await asyncio.sleep(delay)

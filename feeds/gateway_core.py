@@ -29,7 +29,6 @@ What lives here, once for every venue:
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
@@ -48,6 +47,7 @@ from pipeline.messages import (
     GatewayStatus,
     Heartbeat,
     NewOrder,
+    with_order_stamps,
 )
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
 from pipeline.ratelimit import TokenBucket
@@ -247,8 +247,7 @@ class GatewayCore:
             self.ack_ns.record(max(r.ts_recv - sent, 0))
         if r.status.is_terminal:
             self.orders.pop(r.client_id, None)
-        return dataclasses.replace(r, ts_sent=sent, ts_tick_recv=o.ts_tick_recv,
-                                   ts_decision=o.ts_decision)
+        return with_order_stamps(r, sent, o.ts_tick_recv, o.ts_decision)
 
     def _report(self, r: ExecReport) -> None:
         self.counters["reports"] += 1

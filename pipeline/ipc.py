@@ -96,7 +96,11 @@ class MessageQueue:
 
     def put_many(self, msgs: Iterable[Message]) -> bool:
         """Enqueue a batch in one lock acquisition; all or nothing."""
-        data = [encode(m) for m in msgs]
+        return self.put_encoded([encode(m) for m in msgs])
+
+    def put_encoded(self, data: list[bytes]) -> bool:
+        """`put_many` of messages already `encode`d: a producer sending the same messages to
+        two queues (a gateway's reports go to the engine and to the writer) encodes once."""
         if not data:
             return True
         try:

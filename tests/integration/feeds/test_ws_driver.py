@@ -115,3 +115,45 @@ def test_backoff_grows_jittered_and_capped():
     assert 0.07 <= delays[0] <= 0.1
     assert 0.14 <= delays[1] <= 0.2
     assert all(0.7 <= d <= 1.0 for d in delays[4:])
+
+
+async def test_send_nowait_writes_in_order_inside_the_callback_and_refuses_when_full():
+    got: list[str] = []
+    hold = asyncio.Event()
+
+    async def handler(ws) -> None:
+        await hold.wait()  # do not read until told: the client's buffer fills
+        async for msg in ws:
+            got.append(msg)
+
+    async with serve(handler, "127.0.0.1", 0) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        stop = asyncio.Event()
+        opened = asyncio.Event()
+
+        async def on_open(ws) -> None:
+            opened.set()
+
+        client = WsClient(WsSettings(url=f"ws://127.0.0.1:{port}", backoff=FAST),
+                          on_frame=lambda d, ts: None, on_open=on_open, seed=1)
+        assert client.send_nowait("before any connection") is False
+        task = asyncio.ensure_future(client.run(stop))
+        await asyncio.wait_for(opened.wait(), 5)
+        assert client.ws is not None
+        client.ws.transport.set_write_buffer_limits(high=64 * 1024)
+        sent = 0
+        while client.send_nowait(f"order-{sent}:" + "x" * 1000):  # synchronous, no task
+            sent += 1
+            assert sent < 100_000, "the buffer limit never refused a frame"
+        assert sent > 0
+        assert client.ws.transport.get_write_buffer_size() >= 64 * 1024
+        hold.set()  # the peer reads; room comes back; the awaiting send takes over
+        assert await client.send("last")
+        deadline = time.monotonic() + 5
+        while len(got) < sent + 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert [g.split(":")[0] for g in got] == [f"order-{i}" for i in range(sent)] + ["last"]
+        assert client.send_nowait("after room") is True
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert client.send_nowait("after the close") is False
