@@ -12,8 +12,14 @@ Rules the table and `on_report` encode:
     that moved at the venue is always applied (a trade id seen for the first time is a
     `FillApplied`), whatever the state; the state only follows the table.
   * Duplicates (same venue/symbol/trade id/client id) are ignored and counted.
-  * An illegal transition is counted and returned as `IllegalTransition`, never raised: one
-    odd report must not take the engine down; the state stays where it was.
+  * A late ack (an `ExecType.NEW` report for an order already FILLED, CANCELED or EXPIRED) is
+    stale, not a transition: a venue acks an order before it ends it, and the ack only
+    arrives last because it came on a slower channel. Ignored and counted (`late_acks`).
+    The one exception is an order we closed EXPIRED/UNKNOWN_ORDER because the venue said it
+    did not know it: an ack then contradicts that and is illegal.
+  * An illegal transition is counted, logged (rate-limited) and returned as
+    `IllegalTransition`, never raised: one odd report must not take the engine down; the
+    state stays where it was.
   * Reports for orders we do not know (an earlier run, or purged) come back as
     `UnknownOrder` so the engine can cancel orphans; their fills are still `FillApplied`.
   * A reconciliation `STATUS` report sets the venue's state; a cumulative fill larger than
@@ -26,6 +32,7 @@ Hot path: plain slotted classes, dict lookups, no Decimal on ack/fill bookkeepin
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict, deque
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -33,8 +40,11 @@ from enum import IntEnum
 from typing import Any
 
 from engine.client_ids import ClientIdFactory
+from pipeline.logging_setup import RateLimitedLog
 from pipeline.messages import CancelAll, CancelOrder, ExecReport, ExecType, NewOrder
 from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
+
+log = logging.getLogger(__name__)
 
 S = OrderStatus
 
@@ -111,6 +121,12 @@ _ET_TRADE, _ET_STATUS, _ET_NEW = ExecType.TRADE, ExecType.STATUS, ExecType.NEW
 _E_ACK, _E_FILL, _E_PARTIAL = E.ACK, E.FILL, E.PARTIAL_FILL
 _E_REJECTED, _E_CANCEL_REJECT = E.REJECTED, E.CANCEL_REJECT
 _NO_REASON = RejectReason.NONE
+_EXPIRED = S.EXPIRED
+_UNKNOWN_ORDER = RejectReason.UNKNOWN_ORDER
+# States an ack can only reach late: the venue ended the order (filled, cancelled, expired)
+# after acking it, so an ack arriving now was sent before the end we already applied. Not
+# REJECTED: a refused order was never accepted, so an ack after it is a contradiction.
+_LATE_ACK_STATES = frozenset((S.FILLED, S.CANCELED, S.EXPIRED))
 _LIMIT = OrderType.LIMIT
 
 # What a STATUS answer means as an event (the venue's word on the order's state).
@@ -176,7 +192,9 @@ class Order:
     """One order's mutable state. `filled_notional` is sum(price_ticks * lots) over fills, so
     the average fill price is exactly filled_notional / filled_lots ticks. `layer` is the
     caller's label (the engine's quote layer), kept here so its requote path needs no side
-    table; `book` and `lots_key` are this order's open-order index entries (set by `OMS`)."""
+    table; `book` and `lots_key` are this order's open-order index entries (set by `OMS`).
+    `reject_reason` is why the order was refused (REJECTED) or ended EXPIRED (the report's
+    reason: e.g. POST_ONLY_WOULD_CROSS, or UNKNOWN_ORDER when the venue did not know it)."""
 
     __slots__ = (
         "book",
@@ -356,8 +374,11 @@ class OMS:
             "fill_after_cancel_request": 0, "late_fills": 0, "overfills": 0, "fill_gaps": 0,
             "cancel_requests": 0, "cancel_rejects": 0, "rejects": 0, "local_rejects": 0,
             "timeouts": 0, "unknown_outcomes": 0, "status_reports": 0, "cancels_lost": 0,
-            "purged": 0,
+            "purged": 0, "late_acks": 0,
         }
+        # an illegal transition is a real inconsistency between the venue's word and ours:
+        # always counted, and logged so it can be traced to the report that caused it
+        self._illegal_log = RateLimitedLog(log, per_s=5.0)
 
     @property
     def counters(self) -> dict[str, int]:
@@ -471,10 +492,15 @@ class OMS:
             old = o.status
             new = _ACK_NEXT.get(old)
             if new is None or (new is _NEW and o.filled_lots) or r.ts_recv == 0:
+                if old in _LATE_ACK_STATES:
+                    return self._late_ack(o, r)
                 return self._transition(o, _E_ACK, r, r.ts_recv)   # the general path
-            o.ts_updated = r.ts_recv
             if new is old:
+                if old is _FILLED:
+                    return self._late_ack(o, r)
+                o.ts_updated = r.ts_recv
                 return []
+            o.ts_updated = r.ts_recv
             o.status = new
             return [OrderUpdated(o, old, new, r)]
         if et is _ET_STATUS:
@@ -492,6 +518,23 @@ class OMS:
                 o.queries += 1
                 return [NeedsQuery(o, "cancel rejected: order unknown at venue")]
         return self._transition(o, ev, r, r.ts_recv)
+
+    def _late_ack(self, o: Order, r: ExecReport) -> list[OmsEvent]:
+        """An ack for an order that already ended (`_LATE_ACK_STATES`). A venue acks an order
+        before it fills, cancels or expires it, so this ack predates the end already applied;
+        it arrives last because it came on another channel. Seen on Gate: the WS API answer
+        to a post-only place that would cross already says `finish_as: "poc"` (EXPIRED), and
+        the `spot.orders` `put` push (NEW) and `finish` push (EXPIRED) follow it. Nothing
+        about the order changes, so it is counted as `late_acks`, not as illegal.
+
+        The exception: an order closed EXPIRED with UNKNOWN_ORDER is one the venue said it
+        did not know (the gateway's status query found nothing), i.e. our conclusion that it
+        never arrived. An ack now says it did, and may still be working at the venue: that
+        is a real inconsistency, so it stays illegal (counted and logged)."""
+        if o.status is _EXPIRED and o.reject_reason is _UNKNOWN_ORDER:
+            return self._transition(o, _E_ACK, r, r.ts_recv)
+        self._counters["late_acks"] += 1
+        return []
 
     def _on_unknown(self, r: ExecReport) -> list[OmsEvent]:
         c = self._counters
@@ -569,10 +612,19 @@ class OMS:
                 out.insert(0, fill)
                 return out
             # a working order filled in full: FILLED and out of the open book (`_close`,
-            # inlined; nothing remains open, so its open lots are already settled above)
+            # inlined; nothing remains open, so its open lots are already settled above).
+            # Its price leaves the own-price index too: left there, the RMS self-trade
+            # check would keep seeing a bid/ask we no longer have.
             o.ts_updated = ts
             o.status = new
-            o.book.pop(o.client_id, None)
+            if o.book.pop(o.client_id, None) is not None:
+                px = self.open_prices.get(o.lots_key)
+                if px is not None:
+                    n = px.get(o.price_ticks, 0) - 1
+                    if n > 0:
+                        px[o.price_ticks] = n
+                    else:
+                        px.pop(o.price_ticks, None)
             self.open_count[o.venue] -= 1
             t = self._terminal
             t.append(o.client_id)
@@ -608,6 +660,15 @@ class OMS:
         new = _NEXT[ev].get(old)
         if new is None:
             self._counters["illegal_transitions"] += 1
+            if r is None:
+                self._illegal_log.warning("OMS %s %s: illegal %s in state %s (local): state "
+                                          "kept", o.venue, o.client_id, ev.name, old.name)
+            else:
+                self._illegal_log.warning(
+                    "OMS %s %s: illegal %s in state %s from a %s report (venue status %s, "
+                    "filled %d, reason %s %s): state kept", o.venue, o.client_id, ev.name,
+                    old.name, r.exec_type.name, r.status.name, r.filled_lots, r.reason.name,
+                    r.reason_text)
             return [IllegalTransition(o, old, ev, r)]
         if new is _NEW and o.filled_lots:
             new = _PARTIALLY_FILLED
@@ -617,6 +678,10 @@ class OMS:
             return []
         o.status = new
         if new in _TERMINAL:
+            if new is _EXPIRED and r is not None:
+                # kept so a later ack can tell a venue-reported expiry (post-only would
+                # cross, IOC remainder) from "the venue did not know it" (UNKNOWN_ORDER)
+                o.reject_reason = r.reason
             self._close(o)
         return [] if r is None else [OrderUpdated(o, old, new, r)]
 

@@ -1,7 +1,10 @@
 """OMS: the transition table, report edge cases, timeouts and the open-order indexes."""
 from __future__ import annotations
 
+import dataclasses
+import logging
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,8 +22,19 @@ from engine.oms import (
     OrderUpdated,
     UnknownOrder,
 )
+from engine.portfolio import Portfolio
+from feeds.gate.protocol import orders as gate_orders
+from feeds.gate.protocol.order_server import (
+    VenueFill,
+    VenueOrder,
+    encode_api_result,
+    encode_my_trades,
+    encode_order_ws,
+    encode_orders_push,
+    encode_usertrades_push,
+)
 from pipeline.messages import CancelAll, CancelOrder, ExecReport, ExecType, NewOrder
-from pipeline.model import OrderStatus, RejectReason, Side
+from pipeline.model import Instrument, OrderStatus, RejectReason, Side
 from tests.unit.engine.helpers import SYM, buy, check_books, make_oms, report
 
 S = OrderStatus
@@ -81,6 +95,7 @@ def test_every_state_event_pair_follows_the_table(state: OrderStatus, event: Ord
     msg = buy(oms)
     o = _force(oms, msg, state)
     illegal_before = oms.counters["illegal_transitions"]
+    late_before = oms.counters["late_acks"]
     out = _fire(oms, msg, event)
     expected = TABLE.get((state, event))
     if (state, event) == (S.FILLED, E.PARTIAL_FILL):
@@ -88,6 +103,11 @@ def test_every_state_event_pair_follows_the_table(state: OrderStatus, event: Ord
         expected = TABLE[(S.FILLED, E.FILL)]
     if event is E.CANCEL_REQUEST and state.is_terminal:
         assert o.status is state  # request_cancel refuses terminal orders: not a transition
+    elif event is E.ACK and state in (S.FILLED, S.CANCELED, S.EXPIRED):
+        # an ack for an order the venue already ended is stale, not a transition
+        assert out == [] and o.status is state
+        assert oms.counters["illegal_transitions"] == illegal_before
+        assert oms.counters["late_acks"] == late_before + 1
     elif expected is None:
         assert o.status is state
         assert oms.counters["illegal_transitions"] == illegal_before + 1
@@ -387,36 +407,39 @@ _REPORT_KINDS = st.sampled_from(["ack", "fill", "fill_dup", "cancel_req", "cance
 
 
 @settings(max_examples=150, deadline=None)
-@given(steps=st.lists(st.tuples(st.integers(0, 3), _REPORT_KINDS, st.integers(1, 6)),
-                      max_size=60))
+@given(steps=st.lists(st.tuples(st.integers(0, 3), _REPORT_KINDS, st.integers(1, 6),
+                                st.booleans()), max_size=60))
 def test_any_report_sequence_keeps_the_open_indexes_consistent(
-        steps: list[tuple[int, str, int]]) -> None:
+        steps: list[tuple[int, str, int, bool]]) -> None:
+    """Reports with and without a receive time: stamped ones take the ack / full-fill fast
+    paths, unstamped ones the general `_transition` path; both must keep the indexes."""
     oms = make_oms()
     msgs = [buy(oms, lots=8, side=Side.BUY if i % 2 else Side.SELL, venue=v)
             for i, v in enumerate(("binance", "okx", "gate", "binance"))]
     applied = {m.client_id: 0 for m in msgs}
-    for n, (i, kind, k) in enumerate(steps):
+    for n, (i, kind, k, stamped) in enumerate(steps):
         m = msgs[i]
+        ts = n + 1 if stamped else 0
         if kind == "ack":
-            out = oms.on_report(report(m, ExecType.NEW, S.NEW))
+            out = oms.on_report(report(m, ExecType.NEW, S.NEW, ts=ts))
         elif kind in ("fill", "fill_dup"):
             tid = "dup" if kind == "fill_dup" else f"t{n}"
             out = oms.on_report(report(m, ExecType.TRADE, S.PARTIALLY_FILLED, last_lots=k,
-                                       trade_id=tid))
+                                       trade_id=tid, ts=ts))
         elif kind == "cancel_req":
             oms.request_cancel(m.client_id, n)
             out = []
         elif kind == "canceled":
-            out = oms.on_report(report(m, ExecType.CANCELED, S.CANCELED))
+            out = oms.on_report(report(m, ExecType.CANCELED, S.CANCELED, ts=ts))
         elif kind == "cancel_rej":
             out = oms.on_report(report(m, ExecType.CANCEL_REJECTED, S.NEW,
-                                       reason=RejectReason.OTHER))
+                                       reason=RejectReason.OTHER, ts=ts))
         elif kind == "rejected":
-            out = oms.on_report(report(m, ExecType.REJECTED, S.REJECTED))
+            out = oms.on_report(report(m, ExecType.REJECTED, S.REJECTED, ts=ts))
         elif kind == "expired":
-            out = oms.on_report(report(m, ExecType.EXPIRED, S.EXPIRED))
+            out = oms.on_report(report(m, ExecType.EXPIRED, S.EXPIRED, ts=ts))
         else:
-            out = oms.on_report(report(m, ExecType.STATUS, S.NEW))
+            out = oms.on_report(report(m, ExecType.STATUS, S.NEW, ts=ts))
         for x in out:
             if isinstance(x, FillApplied):
                 applied[x.client_id] += x.lots
@@ -455,3 +478,214 @@ def test_a_replayed_fill_without_its_client_id_is_not_applied_twice() -> None:
                         last_lots=1, last_price_ticks=b.price_ticks, trade_id="t7")
     assert not [e for e in oms.on_report(replay) if isinstance(e, FillApplied)]
     assert oms.counters["unknown_fills"] == 0
+
+
+# -- late acks: the report sequences of the flaky-venue acceptance run ------------------------
+# There, illegal_transitions counted Gate post-only orders the venue expired as "would cross":
+# the WS API answer to the place already said finish_as "poc" (EXPIRED), then the spot.orders
+# `put` push (NEW) and `finish` push (EXPIRED) followed. The reports below are made by the
+# Gate codec the gateway uses, from the order objects the venue sends.
+GATE_PAIR = "BTC_USDT"
+T0 = 1_795_605_659_942_000_000  # the run's clock, ns
+
+
+def _gate_instrument() -> Instrument:
+    return Instrument("gate", SYM, GATE_PAIR, "BTC", "USDT", Decimal("0.01"), Decimal("0.0001"))
+
+
+def _gate_order(msg: NewOrder, **changes: Any) -> VenueOrder:
+    """The venue's view of our 10-lot post-only buy at 60000.00 (0.0010 BTC)."""
+    o = VenueOrder(id="424000", text="t-" + msg.client_id, currency_pair=GATE_PAIR,
+                   side=msg.side, amount=Decimal("0.0010"), price=Decimal("60000.00"),
+                   create_ns=T0, update_ns=T0, time_in_force="poc", fee_currency="BTC")
+    return dataclasses.replace(o, **changes)
+
+
+def _gate_place_result(o: VenueOrder, ts_recv: int) -> list[ExecReport]:
+    frame = encode_api_result("1", "spot.order_place", encode_order_ws(o), ts_recv)
+    (resp,) = gate_orders.parse_private(frame, ts_recv, {GATE_PAIR: _gate_instrument()})
+    assert isinstance(resp, gate_orders.ApiResponse)
+    return gate_orders.api_result_reports(resp, {GATE_PAIR: _gate_instrument()}, ts_recv)
+
+
+def _gate_orders_push(o: VenueOrder, event: str, ts_recv: int) -> list[ExecReport]:
+    frame = encode_orders_push([(o, event)], ts_recv)
+    out = gate_orders.parse_private(frame, ts_recv, {GATE_PAIR: _gate_instrument()})
+    assert all(isinstance(r, ExecReport) for r in out)
+    return out  # type: ignore[return-value]
+
+
+def _apply(oms: OMS, pf: Portfolio, reports: list[ExecReport]) -> list[object]:
+    """Feed reports to the OMS and its fills to a portfolio, as the engine loop does."""
+    out: list[object] = []
+    for r in reports:
+        for ev in oms.on_report(r):
+            out.append(ev)
+            if isinstance(ev, FillApplied):
+                pf.apply_fill(ev.venue, _gate_instrument(), ev.side, ev.price_ticks, ev.lots,
+                              ev.fee, ev.fee_asset)
+    return out
+
+
+@pytest.mark.parametrize("cancel_first", [True, False], ids=["cancel-requested", "pending"])
+def test_gate_post_only_would_cross_then_late_put_push_is_a_late_ack(
+        cancel_first: bool) -> None:
+    """The flaky run's sequence (with the strategy's requote cancel sent before any answer, as
+    there): place result EXPIRED/poc, `put` push NEW, `finish` push EXPIRED, then the refused
+    cancel. The late NEW is counted as a late ack; the order stays EXPIRED, nothing is open,
+    nothing is filled, and no transition is illegal."""
+    oms, pf = make_oms(), Portfolio()
+    msg = buy(oms, venue="gate")
+    o = oms.orders[msg.client_id]
+    if cancel_first:
+        assert oms.request_cancel(msg.client_id, T0 - 1_000_000) is not None
+    ended = _gate_order(msg, status="cancelled", finish_as="poc")
+    place = _gate_place_result(ended, T0 + 7_151_351)
+    assert [(r.exec_type, r.status, r.reason) for r in place] == [
+        (ExecType.EXPIRED, S.EXPIRED, RejectReason.POST_ONLY_WOULD_CROSS)]
+    out = _apply(oms, pf, place)
+    assert [type(x) for x in out] == [OrderUpdated] and o.status is S.EXPIRED
+    assert o.reject_reason is RejectReason.POST_ONLY_WOULD_CROSS
+    put = _gate_orders_push(_gate_order(msg), "put", T0 + 7_461_312)
+    assert [(r.exec_type, r.status) for r in put] == [(ExecType.NEW, S.NEW)]
+    assert _apply(oms, pf, put) == []
+    finish = _gate_orders_push(ended, "finish", T0 + 7_604_311)
+    assert [(r.exec_type, r.status) for r in finish] == [(ExecType.EXPIRED, S.EXPIRED)]
+    assert _apply(oms, pf, finish) == []
+    if cancel_first:  # the venue refuses our cancel: the order is already gone
+        refused = ExecReport("gate", SYM, msg.client_id, "", ExecType.CANCEL_REJECTED, S.NEW,
+                             msg.side, reason=RejectReason.UNKNOWN_ORDER,
+                             reason_text="ORDER_CANCELLED Order cancelled",
+                             ts_recv=T0 + 19_710_640)
+        assert _apply(oms, pf, [refused]) == []
+    assert o.status is S.EXPIRED and o.filled_lots == 0
+    assert o.venue_order_id == "424000"
+    assert pf.position_lots("gate", SYM) == 0
+    c = oms.counters
+    assert c["illegal_transitions"] == 0 and c["late_acks"] == 1
+    assert c["cancel_rejects"] == (1 if cancel_first else 0) and c["fills"] == 0
+    assert oms.n_open() == 0 and oms.open_lots_of("gate", SYM, Side.BUY) == 0
+    assert oms.best_own_price("gate", SYM, Side.BUY) is None
+    check_books(oms)
+
+
+def test_gate_fill_finish_push_before_its_trade_is_a_transient_gap_and_a_late_fill() -> None:
+    """The flaky run's Gate fills: place result NEW, `put` push NEW, `finish` push (cumulative
+    0.0010 filled, STATUS/FILLED) *before* the `spot.usertrades` push of that fill, then the
+    trade replayed twice by reconnect reconciliation (REST my_trades). The finish push is
+    ahead of the trade, so it is counted as a fill gap and the trade as a late fill; the money
+    is applied exactly once; no transition is illegal and no ack is late."""
+    oms, pf = make_oms(), Portfolio()
+    msg = buy(oms, venue="gate")
+    o = oms.orders[msg.client_id]
+    assert [type(x) for x in _apply(oms, pf, _gate_place_result(_gate_order(msg), T0 + 1))] \
+        == [OrderUpdated]
+    assert _apply(oms, pf, _gate_orders_push(_gate_order(msg), "put", T0 + 2)) == []
+    assert o.status is S.NEW
+    filled = _gate_order(msg, status="closed", finish_as="filled", left=Decimal(0),
+                         filled_amount=Decimal("0.0010"), filled_total=Decimal("60.000000"),
+                         update_ns=T0 + 5_000_000)
+    (fin,) = _gate_orders_push(filled, "finish", T0 + 6)
+    assert (fin.exec_type, fin.status, fin.filled_lots) == (ExecType.STATUS, S.FILLED, 10)
+    out = _apply(oms, pf, [fin])
+    assert [type(x) for x in out] == [OrderUpdated, FillGap]
+    assert o.status is S.FILLED and pf.position_lots("gate", SYM) == 0
+    assert isinstance(out[1], FillGap) and out[1].missing_lots == 10
+    fill = VenueFill(id=61001, order_id="424000", currency_pair=GATE_PAIR, side=msg.side,
+                     amount=Decimal("0.0010"), price=Decimal("60000.00"), role="maker",
+                     fee=Decimal("0.0000001"), fee_currency="BTC", ts_ns=T0 + 5_000_000,
+                     text="t-" + msg.client_id)
+    trades = gate_orders.parse_private(encode_usertrades_push([fill], T0 + 7), T0 + 7,
+                                       {GATE_PAIR: _gate_instrument()})
+    out = _apply(oms, pf, trades)  # type: ignore[arg-type]
+    assert [type(x) for x in out] == [FillApplied]
+    replay = gate_orders.parse_my_trades(encode_my_trades([fill]), {GATE_PAIR: _gate_instrument()},
+                                         T0 + 6_500_000_000)
+    assert _apply(oms, pf, replay + replay) == []
+    assert o.status is S.FILLED and o.filled_lots == 10
+    assert pf.position_lots("gate", SYM) == 10
+    c = oms.counters
+    assert (c["fill_gaps"], c["late_fills"], c["duplicate_fills"], c["fills"]) == (1, 1, 2, 1)
+    assert c["illegal_transitions"] == 0 and c["late_acks"] == 0
+    assert oms.n_open() == 0 and oms.open_lots_of("gate", SYM, Side.BUY) == 0
+    check_books(oms)
+
+
+@pytest.mark.parametrize("end", [ExecType.CANCELED, ExecType.TRADE], ids=["canceled", "filled"])
+def test_an_ack_after_the_cancel_or_the_full_fill_is_a_late_ack(end: ExecType) -> None:
+    """The user stream lags the WS API response: the cancel (or the last fill) is applied
+    before the order's ack. The ack changes nothing and is counted as late."""
+    oms = make_oms()
+    msg = buy(oms)
+    o = oms.orders[msg.client_id]
+    if end is ExecType.CANCELED:
+        oms.request_cancel(msg.client_id, 2_000)
+        oms.on_report(report(msg, ExecType.CANCELED, S.CANCELED, ts=3_000))
+        final, filled = S.CANCELED, 0
+    else:
+        oms.on_report(report(msg, ExecType.TRADE, S.FILLED, last_lots=LOTS, trade_id="t",
+                             ts=3_000))
+        final, filled = S.FILLED, LOTS
+    assert oms.on_report(report(msg, ExecType.NEW, S.NEW, ts=4_000)) == []
+    assert o.status is final and o.filled_lots == filled and o.ts_updated == 3_000
+    c = oms.counters
+    assert c["late_acks"] == 1 and c["illegal_transitions"] == 0 and c["fills"] == filled // LOTS
+    check_books(oms)
+
+
+def test_an_ack_for_an_order_the_venue_said_it_did_not_know_stays_illegal(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The gateway closes an order the venue does not know as STATUS/EXPIRED(UNKNOWN_ORDER):
+    our conclusion that it never arrived. A later ack says it did (it may be working at the
+    venue): a real inconsistency, so it is counted as illegal and logged, not a late ack."""
+    oms = make_oms()
+    msg = buy(oms, venue="gate")
+    gone = ExecReport("gate", SYM, msg.client_id, "", ExecType.STATUS, S.EXPIRED, msg.side,
+                      reason=RejectReason.UNKNOWN_ORDER, reason_text="venue does not know it",
+                      ts_recv=5_000)
+    oms.on_report(gone)
+    o = oms.orders[msg.client_id]
+    assert o.status is S.EXPIRED and o.reject_reason is RejectReason.UNKNOWN_ORDER
+    with caplog.at_level(logging.WARNING, logger="engine.oms"):
+        out = oms.on_report(report(msg, ExecType.NEW, S.NEW, ts=6_000))
+    assert len(out) == 1 and isinstance(out[0], IllegalTransition)
+    assert (out[0].state, out[0].event) == (S.EXPIRED, E.ACK)
+    assert o.status is S.EXPIRED
+    assert oms.counters["illegal_transitions"] == 1 and oms.counters["late_acks"] == 0
+    assert any("illegal ACK in state EXPIRED" in m and msg.client_id in m
+               for m in caplog.messages)
+    check_books(oms)
+
+
+def test_an_ack_after_a_venue_reject_stays_illegal(caplog: pytest.LogCaptureFixture) -> None:
+    """A refused order was never accepted: an ack after the reject contradicts it."""
+    oms = make_oms()
+    msg = buy(oms)
+    oms.on_report(report(msg, ExecType.REJECTED, S.REJECTED, reason=RejectReason.BAD_PRICE))
+    with caplog.at_level(logging.WARNING, logger="engine.oms"):
+        out = oms.on_report(report(msg, ExecType.NEW, S.NEW, ts=6_000))
+    assert [type(x) for x in out] == [IllegalTransition]
+    assert oms.orders[msg.client_id].status is S.REJECTED
+    assert oms.counters["illegal_transitions"] == 1 and oms.counters["late_acks"] == 0
+    assert any("illegal ACK in state REJECTED from a NEW report" in m for m in caplog.messages)
+
+
+def test_a_full_fill_on_the_fast_path_takes_its_price_out_of_the_own_price_index() -> None:
+    """A stamped full fill of a working order closes it on the inlined fast path; its price
+    must leave `open_prices` as `_close` does, or the RMS self-trade check keeps seeing a bid
+    we no longer have (and refuses our asks at or below it)."""
+    oms = make_oms()
+    a, b = buy(oms, price=6_000_000), buy(oms, price=6_000_000)
+    for m in (a, b):
+        oms.on_report(report(m, ExecType.NEW, S.NEW, ts=1_000))
+    assert oms.open_prices[("binance", SYM, Side.BUY)] == {6_000_000: 2}
+    out = oms.on_report(report(a, ExecType.TRADE, S.FILLED, last_lots=LOTS, trade_id="a",
+                               ts=2_000))
+    assert [type(x) for x in out] == [FillApplied, OrderUpdated]
+    assert oms.orders[a.client_id].status is S.FILLED
+    assert oms.open_prices[("binance", SYM, Side.BUY)] == {6_000_000: 1}
+    assert oms.best_own_price("binance", SYM, Side.BUY) == 6_000_000
+    oms.on_report(report(b, ExecType.TRADE, S.FILLED, last_lots=LOTS, trade_id="b", ts=3_000))
+    assert oms.best_own_price("binance", SYM, Side.BUY) is None
+    assert oms.n_open() == 0 and oms.open_lots_of("binance", SYM, Side.BUY) == 0
+    check_books(oms)
