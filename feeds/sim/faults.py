@@ -337,7 +337,10 @@ _FLAKY = VenueFaults(
     ack_delay=(Chance(0.02),),
     ack_delay_latency=Latency("exponential", base_ns=20 * MS, spread_ns=80 * MS),
     ack_loss=(Chance(0.005),),
-    rejects=(ForcedReject(Chance(0.01), RejectReason.VENUE_UNAVAILABLE),),
+    # 1 % refused at random, and an overloaded half-second (as a venue's "server busy") in
+    # which every order is: a 30 s run sees rejects for certain, not with ~95 % odds
+    rejects=(ForcedReject(Chance(0.01), RejectReason.VENUE_UNAVAILABLE),
+             ForcedReject(Chance(1.0, 14 * SEC, 14_500 * MS), RejectReason.VENUE_UNAVAILABLE)),
     rate_limits=(Chance(1.0, 22 * SEC, 23 * SEC),),
     period_ns=30 * SEC,
 )

@@ -178,7 +178,8 @@ def test_a_flaky_venue_session_ends_reconciled_with_no_orphans(tmp_path: Path) -
     cfg = _config(tmp_path, base, hash_token(token), 5_000, scenario="flaky")
     proc = _start(tmp_path, cfg, 42)
     try:
-        time.sleep(33)   # one 30 s flaky period: drops at 8/18/28 s, gap, rate limits at 22 s
+        time.sleep(33)   # one 30 s flaky period: drops at 8/18/28 s, gap, all orders refused
+        #                  at 14-14.5 s, rate limits at 22 s
         _post(base + 10, "/halt", token)
         time.sleep(4)
         truth = _venue_truth(base)
