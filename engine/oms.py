@@ -34,14 +34,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict, deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
-from typing import Any
 
 from engine.client_ids import ClientIdFactory
 from pipeline.logging_setup import RateLimitedLog
-from pipeline.messages import CancelAll, CancelOrder, ExecReport, ExecType, NewOrder
+from pipeline.messages import (
+    CancelAll,
+    CancelOrder,
+    ExecReport,
+    ExecType,
+    NewOrder,
+    build_new_order,
+)
 from pipeline.model import OrderStatus, OrderType, RejectReason, Side, TimeInForce
 
 log = logging.getLogger(__name__)
@@ -146,43 +152,6 @@ _CANCEL_REJECT_UNKNOWN = frozenset((RejectReason.UNKNOWN_ORDER, RejectReason.TIM
 _NEXT: dict[OrderEvent, dict[OrderStatus, OrderStatus]] = {
     ev: {st: nxt for (st, e), nxt in TABLE.items() if e is ev} for ev in OrderEvent}
 _ACK_NEXT, _FILL_NEXT, _PARTIAL_NEXT = _NEXT[E.ACK], _NEXT[E.FILL], _NEXT[E.PARTIAL_FILL]
-
-
-_NEW_ORDER_FIELDS = ("client_id", "venue", "symbol", "side", "price_ticks", "lots",
-                     "order_type", "tif", "ts_tick_recv", "ts_decision")
-if tuple(f.name for f in fields(NewOrder)) != _NEW_ORDER_FIELDS:  # pragma: no cover
-    raise ImportError("NewOrder's fields changed: update engine.oms.build_new_order")
-
-
-class _NewOrderDraft:
-    """Mutable twin of `NewOrder` (same slots, same layout): filled with plain attribute
-    stores, then re-typed as the frozen `NewOrder`. CPython allows the `__class__` switch
-    because the layouts are identical; the result is an ordinary, frozen `NewOrder`."""
-
-    __slots__ = NewOrder.__slots__  # type: ignore[attr-defined]
-
-
-def build_new_order(client_id: str, venue: str, symbol: str, side: Side, price_ticks: int,
-                    lots: int, order_type: OrderType, tif: TimeInForce, ts_tick_recv: int,
-                    ts_decision: int) -> NewOrder:
-    """Same value as `NewOrder(...)` at a quarter of the cost: a frozen dataclass's
-    `__init__` goes through `object.__setattr__` per field (~1.6 us for ten); stores into a
-    mutable twin's slots and one `__class__` switch take ~0.35 us. One order per cycle makes
-    that a sizeable share of a ~5 us budget. (Better done in pipeline/messages.py for every
-    message; until then it lives here.)"""
-    m: Any = _new(_NewOrderDraft)
-    m.client_id = client_id
-    m.venue = venue
-    m.symbol = symbol
-    m.side = side
-    m.price_ticks = price_ticks
-    m.lots = lots
-    m.order_type = order_type
-    m.tif = tif
-    m.ts_tick_recv = ts_tick_recv
-    m.ts_decision = ts_decision
-    m.__class__ = NewOrder  # type: ignore[assignment]
-    return m  # type: ignore[return-value]
 
 
 _EMPTY: dict[str, Order] = {}   # read-only stand-in for "no book"
@@ -415,20 +384,8 @@ class OMS:
         px[price_ticks] = px.get(price_ticks, 0) + 1
         self.open_count[venue] += 1
         self.n_created += 1
-        # build_new_order, inlined (one call frame less per order)
-        m: Any = _new(_NewOrderDraft)
-        m.client_id = cid
-        m.venue = venue
-        m.symbol = symbol
-        m.side = side
-        m.price_ticks = price_ticks
-        m.lots = lots
-        m.order_type = order_type
-        m.tif = tif
-        m.ts_tick_recv = ts_tick_recv
-        m.ts_decision = now_ns
-        m.__class__ = NewOrder  # type: ignore[assignment]
-        return m  # type: ignore[return-value]
+        return build_new_order(cid, venue, symbol, side, price_ticks, lots, order_type, tif,
+                               ts_tick_recv, now_ns)
 
     def mark_sent(self, client_id: str, ts_sent: int) -> None:
         o = self.orders.get(client_id)

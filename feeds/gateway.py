@@ -18,6 +18,7 @@ import importlib
 import logging
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import aiohttp
@@ -69,7 +70,7 @@ class GatewayDriver:
         self.stop = asyncio.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http: aiohttp.ClientSession | None = None
-        self._backlog: list[str] = []   # frames waiting for socket room (see _flush)
+        self._backlog: deque[str] = deque()   # frames waiting for socket room (_send)
         if ctx.status is not None:
             ctx.status.set_counter_names(list(COUNTERS))
 
@@ -81,35 +82,37 @@ class GatewayDriver:
             for rid, q, inst in queries:
                 asyncio.ensure_future(self._rest_status(rid, q, inst))
         frames, reports = self.core.take()
-        client = self.client
-        if frames and client is not None:
-            backlog = self._backlog
-            if backlog:  # frames already waiting for room go first: order is part of meaning
-                backlog.extend(frames)
-                frames = []
-            for i, f in enumerate(frames):
-                if not client.send_nowait(f):  # no room now: the rest wait their turn, in order
-                    backlog.extend(frames[i:])
-                    asyncio.ensure_future(self._drain_backlog())
-                    break
-        self._put_reports(reports)
-
-    def _put_reports(self, reports: list[Any]) -> None:
+        if frames and self.client is not None:
+            self._send(self.client, frames)
         if reports:
-            data = [encode(r) for r in reports]
+            data = [encode(r) for r in reports]  # once, for the engine's and the writer's queue
             self.reports_q.put_encoded(data)
             self.events_q.put_encoded([d for r, d in zip(reports, data)
                                        if type(r) is ExecReport])
 
+    def _send(self, client: WsClient, frames: list[str]) -> None:
+        """Write `frames` now while the socket has room; from the first that finds it full,
+        they and every later frame wait in one backlog and leave in order (a cancel must
+        never overtake the place it cancels)."""
+        backlog = self._backlog
+        i = 0
+        if not backlog:
+            while i < len(frames) and client.send_nowait(frames[i]):
+                i += 1
+            if i == len(frames):
+                return
+            asyncio.ensure_future(self._drain_backlog())
+        backlog.extend(frames[i:])
+
     async def _drain_backlog(self) -> None:
-        """Send the frames that found the socket full, in order, waiting for room; frames
-        queued meanwhile join the end. Connection gone: dropped, and their pending requests
-        time out into status queries as any unanswered request does."""
+        """Send the backlog in order, waiting for room; frames queued meanwhile join its end.
+        Connection gone: dropped, and their pending requests time out into status queries as
+        any unanswered request does."""
         backlog = self._backlog
         while backlog and self.client is not None:
             if not await self.client.send(backlog[0]):
                 break
-            backlog.pop(0)
+            backlog.popleft()
         backlog.clear()
 
     def _on_batch(self, msgs: list[Any]) -> None:

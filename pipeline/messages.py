@@ -209,8 +209,13 @@ def encode(msg: Message) -> bytes:
     return _dumps(_ROW_OF[type(msg)](msg), default=_default)
 
 
+# -- hot-path constructors (a gateway stamps every report, an engine builds every order) ------
 _REPORT_HEAD: Callable[[ExecReport], tuple[Any, ...]] = attrgetter(*_FIELDS[ExecReport][:-3])
-assert _FIELDS[ExecReport][-3:] == ("ts_sent", "ts_tick_recv", "ts_decision")
+if _FIELDS[ExecReport][-3:] != ("ts_sent", "ts_tick_recv", "ts_decision"):  # pragma: no cover
+    raise ImportError("ExecReport's stamps are no longer its last fields: update with_order_stamps")
+if _FIELDS[NewOrder] != ("client_id", "venue", "symbol", "side", "price_ticks", "lots",
+                         "order_type", "tif", "ts_tick_recv", "ts_decision"):  # pragma: no cover
+    raise ImportError("NewOrder's fields changed: update build_new_order")
 
 
 def with_order_stamps(r: ExecReport, ts_sent: int, ts_tick_recv: int,
@@ -233,3 +238,36 @@ def decode(data: bytes) -> Message:
         return t(*[v if c is None else c(v) for c, v in zip(convs, values)])
     except (orjson.JSONDecodeError, IndexError, TypeError, KeyError) as exc:
         raise ValueError(f"undecodable message: {exc}") from exc
+
+
+class _NewOrderDraft:
+    """Mutable twin of `NewOrder` (same slots, same layout): filled with plain attribute
+    stores, then re-typed as the frozen `NewOrder`. CPython allows the `__class__` switch
+    because the layouts are identical; the result is an ordinary, frozen `NewOrder`."""
+
+    __slots__ = NewOrder.__slots__  # type: ignore[attr-defined]
+
+
+_new = object.__new__
+
+
+def build_new_order(client_id: str, venue: str, symbol: str, side: Side, price_ticks: int,
+                    lots: int, order_type: OrderType, tif: TimeInForce, ts_tick_recv: int,
+                    ts_decision: int) -> NewOrder:
+    """Same value as `NewOrder(...)` at a quarter of the cost: a frozen dataclass's
+    `__init__` goes through `object.__setattr__` per field (~1.6 us for ten); stores into a
+    mutable twin's slots and one `__class__` switch take ~0.35 us. The OMS builds one per
+    order, a sizeable share of its ~5 us budget."""
+    m: Any = _new(_NewOrderDraft)
+    m.client_id = client_id
+    m.venue = venue
+    m.symbol = symbol
+    m.side = side
+    m.price_ticks = price_ticks
+    m.lots = lots
+    m.order_type = order_type
+    m.tif = tif
+    m.ts_tick_recv = ts_tick_recv
+    m.ts_decision = ts_decision
+    m.__class__ = NewOrder  # type: ignore[assignment]
+    return m  # type: ignore[return-value]

@@ -164,12 +164,17 @@ def test_gateways_killed_mid_run_reconcile_exactly(tmp_path: Path) -> None:
     for v in VENUES:
         assert s["processes"][f"gateway:{v}"]["restarts"] == 1
         assert not s["processes"][f"gateway:{v}"]["failed"]
-        assert truth[v]["open"] == 0, (v, truth[v])        # no orphan left at the venue
-        for sym, asset in (("BTC/USDT", "BTC"), ("ETH/USDT", "ETH")):
-            engine = Decimal(s["position"][f"{v}:{sym}"])
-            assert engine == truth[v]["delta"][asset], (v, sym, engine, truth[v]["delta"])
+        _assert_venue_agrees(s, truth, v)
     assert s["open_orders_at_exit"] == 0
     assert s["fills"] > 0
+
+
+def _assert_venue_agrees(s: dict, truth: dict, v: str) -> None:
+    """No orphan left at venue `v`, and its balance changes equal the engine's positions."""
+    assert truth[v]["open"] == 0, (v, truth[v])
+    for sym, asset in (("BTC/USDT", "BTC"), ("ETH/USDT", "ETH")):
+        engine = Decimal(s["position"][f"{v}:{sym}"])
+        assert engine == truth[v]["delta"][asset], (v, sym, engine, truth[v]["delta"])
 
 
 def test_a_flaky_venue_session_ends_reconciled_with_no_orphans(tmp_path: Path) -> None:
@@ -195,10 +200,7 @@ def test_a_flaky_venue_session_ends_reconciled_with_no_orphans(tmp_path: Path) -
     for v in VENUES:
         assert not s["processes"][f"gateway:{v}"]["failed"]
         assert not s["processes"][f"feed:{v}"]["failed"]
-        assert truth[v]["open"] == 0, (v, truth[v])
-        for sym, asset in (("BTC/USDT", "BTC"), ("ETH/USDT", "ETH")):
-            engine = Decimal(s["position"][f"{v}:{sym}"])
-            assert engine == truth[v]["delta"][asset], (v, sym, engine, truth[v]["delta"])
+        _assert_venue_agrees(s, truth, v)
     assert s["open_orders_at_exit"] == 0
 
 

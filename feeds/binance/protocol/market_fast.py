@@ -22,23 +22,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from feeds.fast_levels import plain_levels
+from feeds.fast_paths import ID, MS_INT, NS_PER_MS, NUM, BboRow, TradeRow, plain_levels
 
 from . import _wire
 
-# (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
-BboRow = tuple[str, float, float, float, float, int, int]
-# (venue_symbol, price, size, taker side +1 buy / -1 sell, ts_event ns, trade_id)
-TradeRow = tuple[str, float, float, int, int, int]
-
-_NUM = r'"([0-9]{1,30}+(?:\.[0-9]{1,30}+)?+)"'    # a plain decimal string, <= 61 chars
-_ID = r"(0|[1-9][0-9]{0,17}+)"                     # a JSON int below 10**18, no sign
-_MS = r"(0|[1-9][0-9]{0,11}+|[1-8][0-9]{12}+)"     # ms whose ns stay below 2**63
-
 _BOOK_TICKER = re.compile(
-    r'\{"stream":"[a-z0-9]{1,40}+@bookTicker","data":\{"u":' + _ID
-    + r',"s":"([A-Z0-9]{1,40}+)","b":' + _NUM + ',"B":' + _NUM + ',"a":' + _NUM
-    + ',"A":' + _NUM + r"\}\}").fullmatch
+    r'\{"stream":"[a-z0-9]{1,40}+@bookTicker","data":\{"u":' + ID
+    + r',"s":"([A-Z0-9]{1,40}+)","b":' + NUM + ',"B":' + NUM + ',"a":' + NUM
+    + ',"A":' + NUM + r"\}\}").fullmatch
 
 
 def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
@@ -57,9 +48,8 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
 # `m`: the buyer was the maker, so the taker sold. `E` and `M` are not read by parse_market.
 _TRADE = re.compile(
     r'\{"stream":"[a-z0-9]{1,40}+@trade","data":\{"e":"trade","E":(?:0|[1-9][0-9]{0,19}+),'
-    r'"s":"([A-Z0-9]{1,40}+)","t":' + _ID + ',"p":' + _NUM + ',"q":' + _NUM + ',"T":' + _MS
+    r'"s":"([A-Z0-9]{1,40}+)","t":' + ID + ',"p":' + NUM + ',"q":' + NUM + ',"T":' + MS_INT
     + r',"m":(true|false),"M":(?:true|false)\}\}').fullmatch
-_NS_PER_MS = 1_000_000
 
 
 def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
@@ -72,12 +62,12 @@ def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
     if m is None:
         return None
     s, t, p, q, ts, maker = m.groups()
-    return (s, float(p), float(q), -1 if maker == "true" else 1, int(ts) * _NS_PER_MS, int(t))
+    return (s, float(p), float(q), -1 if maker == "true" else 1, int(ts) * NS_PER_MS, int(t))
 
 
 # -- depth levels ------------------------------------------------------------------------------
 def levels(v: Any, what: str) -> list[tuple[float, float]]:
-    """`[[price, qty], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError too): plain levels
-    converted in C (`feeds.fast_levels`), anything else the strict way."""
+    """`[[price, qty], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError
+    too): plain levels converted in C (`feeds.fast_paths`), anything else the strict way."""
     out = plain_levels(v, 2)
     return out if out is not None else _wire.levels(v, what)

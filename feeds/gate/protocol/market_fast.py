@@ -22,26 +22,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from feeds.fast_levels import plain_levels
+from feeds.fast_paths import ID, MS_DIGITS, MS_INT, NS_PER_MS, NUM, BboRow, TradeRow, plain_levels
 
 from . import _wire
 
-# (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
-BboRow = tuple[str, float, float, float, float, int, int]
-# (venue_symbol, price, size, taker side +1 buy / -1 sell, ts_event ns, trade_id)
-TradeRow = tuple[str, float, float, int, int, int]
-
-_NUM = r'"([0-9]{1,30}+(?:\.[0-9]{1,30}+)?+)"'    # a plain decimal string, <= 61 chars
 _INT = r"(?:0|[1-9][0-9]{0,19}+)"                  # any JSON int of up to 20 digits, no sign
-_MS = r"(0|[1-9][0-9]{0,11}+|[1-8][0-9]{12}+)"     # ms whose ns stay below 2**63
-_ID = r"(0|[1-9][0-9]{0,17}+)"                     # a JSON int below 10**18, no sign
 
 _BOOK_TICKER = re.compile(
     r'\{"time":' + _INT + ',"time_ms":' + _INT
-    + r',"channel":"spot\.book_ticker","event":"update","result":\{"t":' + _MS + ',"u":' + _ID
-    + r',"s":"([A-Z0-9_]{1,40}+)","b":' + _NUM + ',"B":' + _NUM + ',"a":' + _NUM
-    + ',"A":' + _NUM + r"\}\}").fullmatch
-_NS_PER_MS = 1_000_000
+    + r',"channel":"spot\.book_ticker","event":"update","result":\{"t":' + MS_INT + ',"u":' + ID
+    + r',"s":"([A-Z0-9_]{1,40}+)","b":' + NUM + ',"B":' + NUM + ',"a":' + NUM
+    + ',"A":' + NUM + r"\}\}").fullmatch
 
 
 def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
@@ -54,7 +45,7 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
     if m is None:
         return None
     t, u, s, b, bq, a, aq = m.groups()
-    return (s, float(b), float(bq), float(a), float(aq), int(t) * _NS_PER_MS, int(u))
+    return (s, float(b), float(bq), float(a), float(aq), int(t) * NS_PER_MS, int(u))
 
 
 # `id_market` is the trade id parse_market uses (`id`, `create_time` and `range` are not
@@ -64,9 +55,9 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
 _TRADES = re.compile(
     r'\{"time":' + _INT + ',"time_ms":' + _INT
     + r',"channel":"spot\.trades","event":"update","result":\{"id":' + _INT + ',"id_market":'
-    + _ID + ',"create_time":' + _INT + r',"create_time_ms":"([0-9]{1,12}+|[1-8][0-9]{12}+)'
-    r'(?:\.([0-9]{1,9}+))?","side":"(buy|sell)","currency_pair":"([A-Z0-9_]{1,40}+)",'
-    r'"amount":' + _NUM + ',"price":' + _NUM + r',"range":"[0-9]{1,20}+-[0-9]{1,20}+"\}\}'
+    + ID + ',"create_time":' + _INT + ',"create_time_ms":"' + MS_DIGITS
+    + r'(?:\.([0-9]{1,9}+))?","side":"(buy|sell)","currency_pair":"([A-Z0-9_]{1,40}+)",'
+    r'"amount":' + NUM + ',"price":' + NUM + r',"range":"[0-9]{1,20}+-[0-9]{1,20}+"\}\}'
 ).fullmatch
 
 
@@ -80,13 +71,13 @@ def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
     if m is None:
         return None
     tid, ms, frac, side, pair, amount, price = m.groups()
-    ns = int(ms) * _NS_PER_MS + (int(frac[:6].ljust(6, "0")) if frac else 0)
+    ns = int(ms) * NS_PER_MS + (int(frac[:6].ljust(6, "0")) if frac else 0)
     return (pair, float(price), float(amount), 1 if side == "buy" else -1, ns, int(tid))
 
 
 # -- depth levels ------------------------------------------------------------------------------
 def levels(v: Any, what: str) -> list[tuple[float, float]]:
-    """`[[price, amount], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError too): plain levels
-    converted in C (`feeds.fast_levels`), anything else the strict way."""
+    """`[[price, amount], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError
+    too): plain levels converted in C (`feeds.fast_paths`), anything else the strict way."""
     out = plain_levels(v, 2)
     return out if out is not None else _wire.levels(v, what)

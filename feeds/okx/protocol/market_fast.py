@@ -22,24 +22,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from feeds.fast_levels import plain_levels
+from feeds.fast_paths import ID, MS_DIGITS, NS_PER_MS, NUM, BboRow, TradeRow, plain_levels
 
 from . import _wire
 
-# (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
-BboRow = tuple[str, float, float, float, float, int, int]
-# (venue_symbol, price, size, taker side +1 buy / -1 sell, ts_event ns, trade_id)
-TradeRow = tuple[str, float, float, int, int, int]
-
-_NUM = r'"([0-9]{1,30}+(?:\.[0-9]{1,30}+)?+)"'    # a plain decimal string, <= 61 chars
-_LEVEL = r'\[\[' + _NUM + ',' + _NUM + r',"[0-9]{1,20}+","[0-9]{1,20}+"\]\]'
-_MS = r'"([0-9]{1,12}+|[1-8][0-9]{12}+)"'          # ms whose ns stay below 2**63
-_ID = r"(0|[1-9][0-9]{0,17}+)"                     # a JSON int below 10**18, no sign
+_LEVEL = r'\[\[' + NUM + ',' + NUM + r',"[0-9]{1,20}+","[0-9]{1,20}+"\]\]'
+_MS = '"' + MS_DIGITS + '"'  # a string of ms
 
 _BBO_TBT = re.compile(
     r'\{"arg":\{"channel":"bbo-tbt","instId":"([A-Z0-9-]{1,40}+)"\},"data":\[\{"asks":'
-    + _LEVEL + ',"bids":' + _LEVEL + ',"ts":' + _MS + ',"seqId":' + _ID + r"\}\]\}").fullmatch
-_NS_PER_MS = 1_000_000
+    + _LEVEL + ',"bids":' + _LEVEL + ',"ts":' + _MS + ',"seqId":' + ID + r"\}\]\}").fullmatch
 
 
 def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
@@ -52,14 +44,14 @@ def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
     if m is None:
         return None
     inst, a, aq, b, bq, ts, seq = m.groups()
-    return (inst, float(b), float(bq), float(a), float(aq), int(ts) * _NS_PER_MS, int(seq))
+    return (inst, float(b), float(bq), float(a), float(aq), int(ts) * NS_PER_MS, int(seq))
 
 
 # One trade per push, keys in the order OKX sends them; `count`, `source` and `seqId` are not
 # read by parse_market (the symbol is the item's `instId`, as there).
 _TRADES = re.compile(
     r'\{"arg":\{"channel":"trades","instId":"[A-Z0-9-]{1,40}+"\},"data":\[\{'
-    r'"instId":"([A-Z0-9-]{1,40}+)","tradeId":"([0-9]{1,18}+)","px":' + _NUM + ',"sz":' + _NUM
+    r'"instId":"([A-Z0-9-]{1,40}+)","tradeId":"([0-9]{1,18}+)","px":' + NUM + ',"sz":' + NUM
     + r',"side":"(buy|sell)","ts":' + _MS + r',"count":"[0-9]{1,10}+","source":"[0-9]{1,3}+",'
     r'"seqId":(?:0|[1-9][0-9]{0,17}+)\}\]\}').fullmatch
 
@@ -74,13 +66,13 @@ def parse_trade_fast(frame: str | bytes) -> TradeRow | None:
     if m is None:
         return None
     inst, tid, px, sz, side, ts = m.groups()
-    return (inst, float(px), float(sz), 1 if side == "buy" else -1, int(ts) * _NS_PER_MS,
+    return (inst, float(px), float(sz), 1 if side == "buy" else -1, int(ts) * NS_PER_MS,
             int(tid))
 
 
 # -- depth levels ------------------------------------------------------------------------------
 def levels(v: Any, what: str) -> list[tuple[float, float]]:
-    """`[[price, size, "0", count], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError too): plain levels
-    converted in C (`feeds.fast_levels`), anything else the strict way."""
+    """`[[price, size, "0", count], ...]` -> float pairs, exactly as `_wire.levels` (ProtocolError
+    too): plain levels converted in C (`feeds.fast_paths`), anything else the strict way."""
     out = plain_levels(v, 4)
     return out if out is not None else _wire.levels(v, what)

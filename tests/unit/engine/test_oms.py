@@ -454,8 +454,7 @@ def test_any_report_sequence_keeps_the_open_indexes_consistent(
 
 
 def test_fast_new_order_builder_equals_the_dataclass_constructor() -> None:
-    from engine.oms import build_new_order
-    from pipeline.messages import decode, encode
+    from pipeline.messages import build_new_order, decode, encode
     from pipeline.model import OrderType, TimeInForce
     args = ("b0x", "binance", SYM, Side.SELL, 123, 7, OrderType.LIMIT, TimeInForce.GTC, 5, 6)
     fast = build_new_order(*args)

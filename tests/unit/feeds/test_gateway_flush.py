@@ -5,6 +5,7 @@ engine's and the writer's queue."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 from feeds.gateway import GatewayDriver
@@ -56,7 +57,7 @@ def driver() -> tuple[GatewayDriver, Core, Client, Queue, Queue]:
     d = GatewayDriver.__new__(GatewayDriver)
     core, client, reports, events = Core(), Client(), Queue(), Queue()
     d.core, d.client, d.reports_q, d.events_q = core, client, reports, events  # type: ignore
-    d._backlog = []
+    d._backlog = deque()
     return d, core, client, reports, events
 
 
@@ -81,7 +82,7 @@ async def test_a_full_socket_queues_the_rest_and_later_frames_keep_their_order()
     for _ in range(10):
         await asyncio.sleep(0)
     assert client.wire == ["place-1", "place-2", "place-3", "cancel-2"]
-    assert d._backlog == []
+    assert not d._backlog
     core.frames = ["place-4"]
     d._flush()
     assert client.wire[-1] == "place-4"

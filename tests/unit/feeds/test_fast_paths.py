@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.fast_levels import plain_levels
+from feeds.fast_paths import plain_levels
 from feeds.okx.protocol import market_fast as okx_fast
 from pipeline.errors import ProtocolError
 
