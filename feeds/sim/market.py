@@ -12,7 +12,9 @@ latent mid so the public book follows it), a cancel, or a passive limit placemen
 exponentially distributed number of ticks behind the mid (never through the opposite best). Cancels grow with the number of resting orders, which keeps the book near
 `target_orders` per side; a cancel removes the one farther from the mid of two random resting
 orders, so stale far quotes die first. After every arrival each side is topped up to
-`min_levels` levels, so the book always shows at least that many. Determinism: all randomness
+`min_levels` levels, so the book always shows at least that many. On a venue whose BBO stream is pushed on
+every change (Binance), each arrival that changed a symbol's top of book also yields a
+`TopOfBook`, so the front-end can push one frame per change as the venue does. Determinism: all randomness
 comes from one `numpy.random.Generator` per symbol, spawned from `seed`, and arrivals of
 different symbols are processed in time order (ties by symbol order).
 """
@@ -34,6 +36,19 @@ from pipeline.model import Instrument, OrderType, Side, TimeInForce
 
 BACKGROUND = "__market__"
 _BUF = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class TopOfBook:
+    """The top of one symbol's book after an arrival changed it, for venues whose BBO stream
+    is pushed on every change (`VenueRules.bbo_every_change`); `seq` is the engine's book
+    sequence then."""
+
+    symbol: str
+    seq: int
+    bid: tuple[int, int] | None
+    ask: tuple[int, int] | None
+    ts_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +134,7 @@ class _Symbol:
         self.ids: list[int] = []
         self.prices: list[int] = []
         self.pos: dict[int, int] = {}
+        self.top: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
 
     def evolve(self, now_ns: int) -> None:
         dt = (now_ns - self.last_ns) * 1e-9
@@ -169,6 +185,7 @@ class MarketSimulator:
         if BACKGROUND not in accounts:
             accounts.open(BACKGROUND, unlimited=True, quiet=True)
         self.rules = rules
+        self.top_events = rules.bbo_every_change
         self.accounts = accounts
         self.rate_hz = rate_hz
         self.now_ns = start_ns
@@ -183,8 +200,9 @@ class MarketSimulator:
             eng = (engines[inst.symbol] if engines is not None
                    else MatchingEngine(inst, rules, accounts, order_ids=ids))
             self.engines[inst.symbol] = eng
-            self._syms.append(_Symbol(eng, params[inst.symbol], np.random.default_rng(ss),
-                                      start_ns))
+            sym = _Symbol(eng, params[inst.symbol], np.random.default_rng(ss), start_ns)
+            sym.top = eng.best()
+            self._syms.append(sym)
         self._heap: list[tuple[int, int]] = []
         self._mean_gap_ns = 1e9 / rate_hz
         for i, s in enumerate(self._syms):
@@ -213,30 +231,37 @@ class MarketSimulator:
                 for side, price in ((Side.BUY, bid0 - k), (Side.SELL, ask0 + k)):
                     if price > 0:
                         out += self._place(s, side, price, 0.5 + s.r.x(), now_ns)
+            s.top = s.engine.best()   # published with the prefill's depth, not as a change
         return out
 
-    def advance_to(self, now_ns: int) -> list[Event]:
+    def advance_to(self, now_ns: int) -> list[Event | TopOfBook]:
         """Process every arrival up to and including `now_ns`; the events our accounts and
-        the public tape see (trades, our fills and cancels), in time order."""
-        out: list[Event] = []
+        the public tape see (trades, our fills and cancels, and on a venue that pushes every
+        change of its best bid/offer a `TopOfBook` after each arrival that changed it), in
+        time order."""
+        out: list[Event | TopOfBook] = []
         heap = self._heap
         while heap and heap[0][0] <= now_ns:
             t, i = heapq.heappop(heap)
             s = self._syms[i]
             out += self._arrive(s, t)
+            if self.top_events:
+                self._note_top(s, t, out)
             s.next_ns = t + self._gap(s)
             heapq.heappush(heap, (s.next_ns, i))
         self.now_ns = max(self.now_ns, now_ns)
         return out
 
-    def step(self, n: int) -> list[Event]:
+    def step(self, n: int) -> list[Event | TopOfBook]:
         """Process the next `n` arrivals whatever their times (benchmarks, fast replays)."""
-        out: list[Event] = []
+        out: list[Event | TopOfBook] = []
         heap = self._heap
         for _ in range(n):
             t, i = heapq.heappop(heap)
             s = self._syms[i]
             out += self._arrive(s, t)
+            if self.top_events:
+                self._note_top(s, t, out)
             s.next_ns = t + self._gap(s)
             heapq.heappush(heap, (s.next_ns, i))
             self.now_ns = t
@@ -248,6 +273,13 @@ class MarketSimulator:
             if s.engine.symbol == symbol:
                 return i
         raise KeyError(symbol)
+
+    def _note_top(self, s: _Symbol, now_ns: int, out: list[Event | TopOfBook]) -> None:
+        eng = s.engine
+        top = eng.best()
+        if top != s.top:
+            s.top = top
+            out.append(TopOfBook(eng.symbol, eng.sequence, top[0], top[1], now_ns))
 
     def _gap(self, s: _Symbol) -> int:
         return max(1, int(s.r.x() * self._mean_gap_ns))
@@ -267,16 +299,16 @@ class MarketSimulator:
                 ev = self._cancel(s, now_ns)
             else:
                 # passive: queue at or behind the mid, never through the opposite best
-                bid, ask = s.engine.best()
+                bid, ask = s.engine.best_prices()
                 d = int(r.x() * s.depth)
                 if r.u() < 0.5:
                     side = Side.BUY
                     ref = math.ceil(s.mid) - 1
-                    price = (ref if ask is None else min(ref, ask[0] - 1)) - d
+                    price = (ref if ask is None else min(ref, ask - 1)) - d
                 else:
                     side = Side.SELL
                     ref = math.floor(s.mid) + 1
-                    price = (ref if bid is None else max(ref, bid[0] + 1)) + d
+                    price = (ref if bid is None else max(ref, bid + 1)) + d
                 ev = self._place(s, side, price, r.x(), now_ns) if price > 0 else []
         return ev + self._top_up(s, now_ns)
 
@@ -292,10 +324,10 @@ class MarketSimulator:
     def _market(self, s: _Symbol, now_ns: int) -> list[Event]:
         # informed flow: buys are likelier while the book sits below the latent mid, which
         # is how the public book follows the mid (price discovery through trades)
-        bid, ask = s.engine.best()
+        bid, ask = s.engine.best_prices()
         lean = 0.0
         if bid is not None and ask is not None:
-            lean = math.tanh((s.mid - (bid[0] + ask[0]) * 0.5) / s.depth)
+            lean = math.tanh((s.mid - (bid + ask) * 0.5) / s.depth)
         side = Side.BUY if s.r.u() < 0.5 + 0.45 * lean else Side.SELL
         ref = max(1, int(s.mid))
         lots = s.lots(ref, s.r.x() * 2.0)
@@ -324,11 +356,9 @@ class MarketSimulator:
             missing = need - eng.level_count(side)
             if missing <= 0:
                 continue
-            bids, asks = eng.depth(need)
-            levels = bids if side is Side.BUY else asks
-            if levels:
-                edge = levels[-1][0]
-            else:
+            # fewer than `need` levels: the farthest one is the edge to extend from
+            edge = eng.worst(side)
+            if edge is None:
                 edge = math.floor(s.mid) if side is Side.BUY else math.ceil(s.mid)
             step = -1 if side is Side.BUY else 1
             for k in range(1, missing + 1):

@@ -305,11 +305,10 @@ class MatchingEngine:
 
     def best(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
         """((bid_ticks, lots) | None, (ask_ticks, lots) | None)."""
-        out: list[tuple[int, int] | None] = []
-        for bs in (self._bid, self._ask):
-            p = bs.best()
-            out.append(None if p is None else (p, bs.levels[p].total))
-        return out[0], out[1]
+        b, a = self._bid, self._ask
+        bk, ak = b.keys, a.keys   # keys are sign * price: bids as is, asks negated
+        return ((bk[-1], b.levels[bk[-1]].total) if bk else None,
+                (-ak[-1], a.levels[-ak[-1]].total) if ak else None)
 
     def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Top `n` aggregated levels per side, best first, as (price_ticks, lots)."""
@@ -321,8 +320,18 @@ class MatchingEngine:
                        else [])
         return res[0], res[1]
 
+    def best_prices(self) -> tuple[int | None, int | None]:
+        """(best bid ticks | None, best ask ticks | None): `best` without the sizes."""
+        bk, ak = self._bid.keys, self._ask.keys
+        return (bk[-1] if bk else None), (-ak[-1] if ak else None)
+
     def level_count(self, side: Side) -> int:
         return len((self._bid if side is Side.BUY else self._ask).keys)
+
+    def worst(self, side: Side) -> int | None:
+        """Price (ticks) of the level farthest from the touch on `side`, or None if empty."""
+        bs = self._bid if side is Side.BUY else self._ask
+        return bs.keys[0] * bs.sign if bs.keys else None
 
     def drain_level_changes(self) -> list[tuple[Side, int, int]]:
         """Levels changed since the last drain: (side, price_ticks, new total lots; 0 = gone)."""

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from feeds.sim.accounts import Accounts
 from feeds.sim.instruments import listed
+from feeds.sim.market import TopOfBook
 from feeds.sim.matching import (
     Accepted,
     Canceled,
@@ -158,20 +159,35 @@ class SimVenue:
         inst = eng.instrument
         now = self.clock()
         changes = eng.drain_level_changes()
+        # the market's per-change tops (Binance) go out in order below; the depth diff must
+        # not push the final top ahead of them
+        tops = self.rules.bbo_every_change and any(type(ev) is TopOfBook for ev in events)
         if changes:
-            self._depth(eng, inst, changes, now)
+            self._depth(eng, inst, changes, now, bbo=not tops)
         for ev in events:
             if isinstance(ev, Trade):
                 if not self.stale:
                     for f in self.fronts:
                         f.on_trade(inst, ev)
+            elif type(ev) is TopOfBook:
+                self._top(inst, ev)
             elif (isinstance(ev, (Accepted, Rejected, Fill, Canceled, Expired))
                   and ev.account != CROWD):
                 for f in self.fronts:
                     f.on_private(ev.account, inst, ev)
 
+    def _top(self, inst: Instrument, top: TopOfBook) -> None:
+        """One change of the top of book, pushed on its own (a venue whose BBO stream is
+        real time); silent while the stream is stale, like the rest of the market data."""
+        best = (top.bid, top.ask)
+        if self.stale or self._best.get(inst.symbol) == best:
+            return
+        self._best[inst.symbol] = best
+        for f in self.fronts:
+            f.on_bbo(inst, top.bid, top.ask, top.seq, top.ts_ns)
+
     def _depth(self, eng: MatchingEngine, inst: Instrument, changes: list[tuple[Side, int, int]],
-               now: int) -> None:
+               now: int, *, bbo: bool = True) -> None:
         last = eng.sequence
         first = self._published_seq.get(inst.symbol, 0) + 1
         self._published_seq[inst.symbol] = last
@@ -185,6 +201,8 @@ class SimVenue:
         dc = DepthChange(inst, first, last, bids, asks, now)
         for f in self.fronts:
             f.on_depth(dc)
+        if not bbo:
+            return
         best = eng.best()
         if self._best.get(inst.symbol) != best:
             self._best[inst.symbol] = best

@@ -96,6 +96,10 @@ class VenueRules:
     cancel_codes: Mapping[str, str]
     # causes this venue reports as EXPIRED rather than CANCELED (Binance IOC/FOK/STP)
     expire_causes: frozenset[str] = field(default_factory=frozenset)
+    # the best-bid/offer stream is pushed on every change of the top of book (Binance
+    # `@bookTicker`, "real time"); False: at most once per publishing tick, as OKX `bbo-tbt`
+    # and Gate `spot.book_ticker` coalesce theirs (~10 ms)
+    bbo_every_change: bool = False
 
     def filter_reject(self, failed: Filter) -> VenueReply:
         return self.filter_rejects[failed]
@@ -129,6 +133,7 @@ _BN_NOTIONAL = VenueReply(RejectReason.BAD_SIZE, "-1013", "Filter failure: NOTIO
 
 BINANCE = VenueRules(
     venue="binance",
+    bbo_every_change=True,
     maker_fee=Decimal("0.001"),
     taker_fee=Decimal("0.001"),
     post_only=PostOnlyMode.REJECT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from feeds.sim.accounts import Accounts
-from feeds.sim.market import BACKGROUND, MarketSimulator, SymbolParams
+from feeds.sim.market import BACKGROUND, MarketSimulator, SymbolParams, TopOfBook
 from feeds.sim.matching import Fill, SimOrder, Trade
 from feeds.sim.venue_rules import BINANCE, OKX
 from pipeline.model import Instrument, Side
@@ -122,3 +122,30 @@ def test_our_resting_order_is_filled_by_background_flow() -> None:
     assert acc.balance("mm", "BTC").available > D(1)
     # background's own acks and fills never surface
     assert all(getattr(e, "account", "mm") != BACKGROUND for e in sim.advance_to(t + SEC))
+
+
+def test_top_of_book_event_after_each_arrival_that_changed_it_on_a_real_time_bbo_venue(
+) -> None:
+    """Binance pushes `@bookTicker` on every change: one `TopOfBook` per arrival that moved
+    the top (price or size), carrying the engine's sequence then, and none otherwise."""
+    sim = make(seed=11, rate_hz=500.0)
+    last = {s: e.best() for s, e in sim.engines.items()}
+    changed = 0
+    for _ in range(3000):
+        out = sim.step(1)
+        tops = [ev for ev in out if isinstance(ev, TopOfBook)]
+        moved = [s for s, e in sim.engines.items() if e.best() != last[s]]
+        assert [t.symbol for t in tops] == moved
+        for t in tops:
+            eng = sim.engines[t.symbol]
+            assert (t.bid, t.ask) == eng.best() and t.seq == eng.sequence
+            assert t.ts_ns == sim.now_ns
+            last[t.symbol] = (t.bid, t.ask)
+        changed += len(tops)
+    assert 300 < changed < 3000   # the top moves often, but not on every arrival
+
+
+def test_no_top_of_book_events_where_the_bbo_stream_is_conflated() -> None:
+    sim = MarketSimulator(instruments("okx"), OKX, Accounts(), PARAMS, seed=3, rate_hz=500.0)
+    out = sim.step(2000)
+    assert out and not [ev for ev in out if isinstance(ev, TopOfBook)]

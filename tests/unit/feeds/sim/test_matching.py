@@ -468,3 +468,21 @@ def test_open_orders_and_history_views() -> None:
     assert done is not None and done.status is OrderStatus.FILLED
     assert done.cum_quote == D(50) and done.cum_fee == D("0.001") * D("0.0008")
     assert e.get("b", "a1") is None and e.get("a", 12345) is None
+
+
+def test_best_prices_and_worst_follow_the_book() -> None:
+    e = make_engine()
+    assert e.best_prices() == (None, None)
+    assert e.worst(BUY) is None and e.worst(SELL) is None
+    e.submit(lim("a", "b1", BUY, PX - 3, 10), 1)
+    e.submit(lim("a", "b2", BUY, PX - 1, 10), 2)
+    e.submit(lim("a", "s1", SELL, PX + 4, 10), 3)
+    e.submit(lim("a", "s2", SELL, PX + 2, 7), 4)
+    assert e.best_prices() == (PX - 1, PX + 2)
+    assert e.best() == ((PX - 1, 10), (PX + 2, 7))
+    assert (e.worst(BUY), e.worst(SELL)) == (PX - 3, PX + 4)
+    e.cancel("a", "b1", 5)      # the farthest bid goes: the next one is the edge
+    e.cancel("a", "s2", 6)      # the best ask goes
+    assert (e.worst(BUY), e.worst(SELL)) == (PX - 1, PX + 4)
+    assert e.best_prices() == (PX - 1, PX + 4)
+    assert e.best() == ((PX - 1, 10), (PX + 4, 10))
