@@ -200,9 +200,28 @@ def to_decimal(v: Num) -> Decimal:
     return d
 
 
+_FMT8_CACHE: dict[Decimal, str] = {}
+_FMT8_CACHE_MAX = 1 << 16
+
+
 def fmt8(v: Num) -> str:
-    """Binance's price/qty spelling: fixed 8 decimals ("0.10000000"); more when needed."""
-    d = to_decimal(v)
+    """Binance's price/qty spelling: fixed 8 decimals ("0.10000000"); more when needed.
+
+    A simulated venue spells the same few thousand prices and sizes over and over (~3 us
+    each), so finite non-zero Decimals are memoised by value: the spelling depends on the
+    value only (1.0 and 1.00 both give "1.00000000"), except the sign of zero, which is
+    why zero is not cached. The cache is dropped whole when it fills."""
+    if type(v) is Decimal and v and v.is_finite():
+        s = _FMT8_CACHE.get(v)
+        if s is None:
+            if len(_FMT8_CACHE) >= _FMT8_CACHE_MAX:
+                _FMT8_CACHE.clear()
+            s = _FMT8_CACHE[v] = _fmt8(v)
+        return s
+    return _fmt8(to_decimal(v))
+
+
+def _fmt8(d: Decimal) -> str:
     exp = d.normalize().as_tuple().exponent  # trailing zeros do not count as precision
     if isinstance(exp, int) and exp >= -8:
         return format(d.quantize(_EIGHT), "f")
