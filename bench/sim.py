@@ -1,21 +1,35 @@
-"""How much market data the simulated venues can push, per venue, on one core.
+"""What the simulated venues can serve, per venue, on one core: market data and order round trips.
 
-For each venue: `hft sim` with only that venue enabled, pinned to core 0, its market driven
-as fast as it can go (`[sim] message_rate` far above what it can serve); a client on the
-other core subscribes exactly as our feed does (the venue adapter's subscription frames) and
-counts the frames it receives over a fixed window. Order round trips through the simulator
-are measured by `bench/orders.py` (simulated OKX, real gateway).
+For each venue, `hft sim` runs with only that venue enabled, pinned to core 0; a client on the
+other core talks to it exactly as our processes do:
+- `md_mps`: the market driven as fast as it can go (`[sim] message_rate` far above what it
+  can serve); the client subscribes with the feed adapter's own subscription frames and
+  counts the frames it receives over a fixed window;
+- `order_rtt_per_s`: order requests answered per second over the venue's WebSocket order API
+  (Binance WS API, OKX private WS, Gate WS API), the client being our own gateway code
+  (`GatewayCore` with the venue adapter: signing, encoding, request correlation) logged in
+  and subscribed to the private order stream as the gateway is. A window of requests stays
+  in flight: each post-only buy (resting far below the book, at the venue minimum) is
+  cancelled once acknowledged, and each cancel is followed by a new order, so a round trip
+  is a place or a cancel answered, and the venue also pushes each order's updates on the
+  private stream. The simulator runs with `[sim] order_rate_limits = false` (no real
+  account may send this fast: this measures the simulator, not a quota).
+
+Each figure comes with the share of a core the simulator and the client used (from
+/proc): `*_per_core` divides the rate by the simulator's share, the capacity of one
+simulator core when the client (not the simulator) was the limit.
 
 Baseline in the same run: a bare aiohttp WebSocket server pushing a constant pre-encoded
 frame as fast as it can to the same client — the transport ceiling the simulator's market
 model, matching engine and venue encoders sit on.
 
-    python -m bench.sim [--json] [--seconds S]
+    python -m bench.sim [--json] [--seconds S] [--window N]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -23,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +45,29 @@ VENUES = ("binance", "okx", "gate")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 
 
+class _CpuMeter:
+    """Share of one core a process used between `start()` and `share()` (/proc utime+stime)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._t0 = self._cpu0 = 0.0
+
+    def _cpu(self) -> float:
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        self._t0, self._cpu0 = time.monotonic(), self._cpu()
+
+    def share(self) -> float:
+        return (self._cpu() - self._cpu0) / max(time.monotonic() - self._t0, 1e-9)
+
+
 async def _count_frames(url: str, on_open: tuple[str, ...], seconds: float,
-                        warmup: float = 1.0) -> float:
+                        sim: _CpuMeter | None = None, warmup: float = 1.0
+                        ) -> tuple[float, float, float]:
+    """(frames/s received, simulator's core share, this client's core share)."""
     import websockets
     async with websockets.connect(url, max_size=1 << 24, compression=None) as ws:
         for f in on_open:
@@ -39,17 +75,21 @@ async def _count_frames(url: str, on_open: tuple[str, ...], seconds: float,
         t_end_warm = time.monotonic() + warmup
         while time.monotonic() < t_end_warm:
             await asyncio.wait_for(ws.recv(), timeout=5)
+        me = _CpuMeter(os.getpid())
+        for m in (me, sim):
+            if m is not None:
+                m.start()
         n = 0
         t0 = time.monotonic()
         while (el := time.monotonic() - t0) < seconds:
             await asyncio.wait_for(ws.recv(), timeout=5)
             n += 1
-        return n / el
+        return n / el, (sim.share() if sim is not None else 0.0), me.share()
 
 
-def venue_rate(venue: str, seconds: float) -> float:
-    from feeds.runner import load_feed_adapter
-    from feeds.sim.endpoints import sim_endpoints
+@contextlib.contextmanager
+def _sim(venue: str, sim_extra: str) -> Iterator[tuple[Any, _CpuMeter]]:
+    """`hft sim` with only `venue` enabled, pinned to core 0: (its config, its CPU meter)."""
     from pipeline.config import load_config
 
     tmp = Path(tempfile.mkdtemp(prefix="hft-bench-sim-"))
@@ -58,25 +98,125 @@ def venue_rate(venue: str, seconds: float) -> float:
                    f"symbols = {json.dumps(SYMBOLS)}\n" for v in VENUES)
     cfg = tmp / "config.toml"
     cfg.write_text(f'[system]\ndata_dir = "{tmp}"\n{ex}\n'
-                   f'[sim]\nbase_port = {port}\nmessage_rate = 1000000.0\n')
+                   f'[sim]\nbase_port = {port}\n{sim_extra}\n')
     config = load_config(cfg)
     cmd = [sys.executable, "-m", "pipeline.cli", "sim", "--config", str(cfg)]
     if (os.cpu_count() or 1) > 1:
         cmd = ["taskset", "-c", "0", *cmd]
     sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
+        assert sim.stdout is not None
         sim.stdout.readline()  # endpoints: serving
-        adapter = load_feed_adapter(venue, config)
-        vsyms = [adapter.venue_symbol(s) for s in SYMBOLS]
-        plan = adapter.ws_plans(sim_endpoints(config, venue).ws_public, vsyms)[0]
-        frames = plan.on_open_fn(int(time.time() * 1000)) if plan.on_open_fn else plan.on_open
-        return asyncio.run(_count_frames(plan.url, tuple(frames), seconds))
+        yield config, _CpuMeter(sim.pid)
     finally:
         sim.terminate()
         try:
             sim.wait(10)
         except subprocess.TimeoutExpired:
             sim.kill()
+
+
+def venue_rate(venue: str, seconds: float) -> dict[str, Any]:
+    from feeds.runner import load_feed_adapter
+    from feeds.sim.endpoints import sim_endpoints
+
+    with _sim(venue, "message_rate = 1000000.0") as (config, meter):
+        adapter = load_feed_adapter(venue, config)
+        vsyms = [adapter.venue_symbol(s) for s in SYMBOLS]
+        plan = adapter.ws_plans(sim_endpoints(config, venue).ws_public, vsyms)[0]
+        frames = plan.on_open_fn(int(time.time() * 1000)) if plan.on_open_fn else plan.on_open
+        rate, sim_share, client_share = asyncio.run(
+            _count_frames(plan.url, tuple(frames), seconds, meter))
+    return {"md_mps": round(rate), "md_sim_cpu": round(sim_share, 2),
+            "md_client_cpu": round(client_share, 2),
+            "md_mps_per_core": round(rate / sim_share) if sim_share > 0.05 else None}
+
+
+async def _round_trips(venue: str, config: Any, seconds: float, window: int,
+                       sim: _CpuMeter, warmup: float = 1.0) -> dict[str, Any]:
+    import websockets
+
+    from feeds.gateway import load_gateway_adapter
+    from feeds.gateway_core import GatewayCore
+    from feeds.sim.endpoints import sim_endpoints
+    from feeds.sim.instruments import listed, reference_price
+    from pipeline.messages import CancelOrder, ExecType, NewOrder
+    from pipeline.model import Side, TimeInForce
+
+    adapter = load_gateway_adapter(venue, config)
+    inst = listed(venue, SYMBOLS[:1])[0]          # what the simulator lists
+    core = GatewayCore(adapter, {inst.symbol: inst}, max_orders_per_second=1e12,
+                       clock_ns=time.time_ns, clock_ms=lambda: time.time_ns() // 1_000_000,
+                       enforce_venue_limits=False)
+    # post-only buys at half the reference price: they rest, far below the book
+    price = inst.price_to_ticks(reference_price(inst.symbol) / 2)
+    lots = max(inst.qty_to_lots(inst.min_qty), 1)
+    while inst.check(price, lots).name != "NONE":
+        lots += 1
+    ids = iter(range(1, 1 << 62))
+    sent = 0
+
+    def place() -> None:
+        nonlocal sent
+        core.place(NewOrder(f"rt{next(ids)}", venue, inst.symbol, Side.BUY, price, lots,
+                            tif=TimeInForce.POST_ONLY))
+        sent += 1
+
+    def cancel(client_id: str) -> None:
+        nonlocal sent
+        core.cancel(CancelOrder(client_id, venue, inst.symbol))
+        sent += 1
+
+    plan = adapter.ws_plan(sim_endpoints(config, venue).ws_private)
+    async with websockets.connect(plan.url, max_size=1 << 24, compression=None) as ws:
+        for f in adapter.session_frames(int(time.time() * 1000)):
+            await ws.send(f)
+        ready = False
+        while not ready:
+            data = await asyncio.wait_for(ws.recv(), timeout=5)
+            ready = any(adapter.session_ready(r) for r in core.on_frame(data, time.time_ns()))
+        for _ in range(window):
+            place()
+        me = _CpuMeter(os.getpid())
+        t_start = time.monotonic()
+        t0 = 0.0
+        done0 = rejected = 0
+        while True:
+            while True:   # a report may make a request, whose frame goes out at once
+                frames, reports = core.take()
+                if not frames and not reports:
+                    break
+                for f in frames:
+                    await ws.send(f)
+                for r in reports:
+                    if r.exec_type is ExecType.NEW:
+                        cancel(r.client_id)
+                    elif r.status.is_terminal:
+                        if r.exec_type is ExecType.REJECTED:
+                            rejected += 1
+                        place()
+            now = time.monotonic()
+            if not t0 and now - t_start >= warmup:
+                t0, done0 = now, sent - len(core.pending)
+                me.start()
+                sim.start()
+                rejected = 0
+            if t0 and now - t0 >= seconds:
+                break
+            data = await asyncio.wait_for(ws.recv(), timeout=5)
+            core.on_frame(data, time.time_ns())
+        el = time.monotonic() - t0
+        done = sent - len(core.pending) - done0
+        sim_share, client_share = sim.share(), me.share()
+    return {"order_rtt_per_s": round(done / el), "order_sim_cpu": round(sim_share, 2),
+            "order_client_cpu": round(client_share, 2),
+            "order_rtt_per_s_per_core": round(done / el / sim_share) if sim_share > 0.05
+            else None, "order_rejects": rejected}
+
+
+def order_rate(venue: str, seconds: float, window: int) -> dict[str, Any]:
+    with _sim(venue, "message_rate = 50.0\norder_rate_limits = false") as (config, meter):
+        return asyncio.run(_round_trips(venue, config, seconds, window, meter))
 
 
 def _echo_server(port: int, ready: Any) -> None:
@@ -118,7 +258,7 @@ def baseline_rate(seconds: float) -> float:
     p.start()
     try:
         ready.wait(30)
-        return asyncio.run(_count_frames(f"ws://127.0.0.1:{port}/ws", ("{}",), seconds))
+        return asyncio.run(_count_frames(f"ws://127.0.0.1:{port}/ws", ("{}",), seconds))[0]
     finally:
         p.kill()
         p.join(5)
@@ -128,6 +268,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--window", type=int, default=64, help="order requests in flight")
     a = ap.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})  # the client on the other core
@@ -135,8 +276,9 @@ def main() -> None:
     out: dict[str, Any] = {"cores": os.cpu_count(), "seconds": a.seconds,
                            "baseline_ws_push_mps": round(base)}
     for v in VENUES:
-        rate = venue_rate(v, a.seconds)
-        out[v] = {"md_mps": round(rate), "vs_bare_ws": round(rate / base, 2) if base else None}
+        md = venue_rate(v, a.seconds)
+        md["vs_bare_ws"] = round(md["md_mps"] / base, 2) if base else None
+        out[v] = md | order_rate(v, a.seconds, a.window)
     print(json.dumps(out) if a.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
 
 

@@ -215,6 +215,10 @@ class SimConfig(_Model):
     base_port: int = Field(default=18_400, ge=1024, le=65_000)
     message_rate: float = Field(default=200.0, gt=0,
                                 description="market-data events per second per symbol")
+    order_rate_limits: bool = Field(
+        default=True, description="the simulated venues throttle orders as the real ones do "
+        "(Binance order counts and request weight, Gate 10 places/s); false lifts them for benchmarks "
+        "of our own order path, which no real account allows")
     scenario: str = Field(default="ideal",
                           description="fault scenario (feeds.sim.faults.SCENARIOS)")
     disable_okx_ws_snapshot: bool = False

@@ -288,6 +288,24 @@ async def test_rate_limit_error_is_classified(gate_sim, gw):
     assert any(getattr(r, "state", "") == "rate_limited" for r in statuses)
 
 
+async def test_order_rate_limits_off_lets_every_place_through(gate_sim, gw):
+    """`[sim] order_rate_limits = false` (benchmarks): the same 12 places in one venue
+    second are all accepted."""
+    assert gw.core is not None
+    gw.core.bucket.tokens = 1e9
+    gw.core.bucket.burst = 1e9
+    gate_sim.front.order_rate_limits = False
+    bid, _ = best(gate_sim)
+    frozen = time.time_ns()
+    gate_sim.venue.clock = lambda: frozen
+    for i in range(12):
+        gw.place(f"nl{i}", Side.BUY, bid - 200 - i, 1000)
+    await gw.wait(lambda: all(gw.of(f"nl{i}", ExecType.NEW, ExecType.REJECTED)
+                              for i in range(12)), "12 answers")
+    assert not [r for i in range(12) for r in gw.of(f"nl{i}", ExecType.REJECTED)]
+    assert len(gate_sim.venue.open_orders(KEY)) == 12
+
+
 async def test_scenario_latency_and_a_lost_ack_on_the_wire(gate_sim, gw):
     """The fault plan's one-way latency holds the answer back; a lost ack leaves the order
     live on the venue and the gateway learns it from the private orders channel."""
