@@ -127,6 +127,7 @@ _ET_TRADE, _ET_STATUS, _ET_NEW = ExecType.TRADE, ExecType.STATUS, ExecType.NEW
 _E_ACK, _E_FILL, _E_PARTIAL = E.ACK, E.FILL, E.PARTIAL_FILL
 _E_REJECTED, _E_CANCEL_REJECT = E.REJECTED, E.CANCEL_REJECT
 _NO_REASON = RejectReason.NONE
+_BUY, _SELL = Side.BUY, Side.SELL
 _EXPIRED = S.EXPIRED
 _UNKNOWN_ORDER = RejectReason.UNKNOWN_ORDER
 # States an ack can only reach late: the venue ended the order (filled, cancelled, expired)
@@ -161,7 +162,8 @@ class Order:
     """One order's mutable state. `filled_notional` is sum(price_ticks * lots) over fills, so
     the average fill price is exactly filled_notional / filled_lots ticks. `layer` is the
     caller's label (the engine's quote layer), kept here so its requote path needs no side
-    table; `book` and `lots_key` are this order's open-order index entries (set by `OMS`).
+    table; `book`, `lots_key` and `prices` are this order's open-order index entries (set by
+    `OMS`: its (venue, symbol) book, its open-lots key and its side's own-price counts).
     `reject_reason` is why the order was refused (REJECTED) or ended EXPIRED (the report's
     reason: e.g. POST_ONLY_WOULD_CROSS, or UNKNOWN_ORDER when the venue did not know it)."""
 
@@ -175,6 +177,7 @@ class Order:
         "lots_key",
         "order_type",
         "price_ticks",
+        "prices",
         "queries",
         "reject_reason",
         "side",
@@ -221,6 +224,7 @@ class Order:
         self.layer = layer
         self.book: dict[str, Order] = _EMPTY
         self.lots_key = (venue, symbol, side)
+        self.prices: dict[int, int] | None = None
 
     @property
     def remaining_lots(self) -> int:
@@ -303,6 +307,24 @@ class NeedsQuery:
 OmsEvent = OrderUpdated | FillApplied | UnknownOrder | IllegalTransition | FillGap | NeedsQuery
 
 
+class _Market:
+    """One (venue, symbol)'s open-order indexes, made once: its book (client_id -> Order)
+    and, per side, the open-lots key and the own-price counts, the same objects that
+    `OMS.open_by_vs`, `OMS.open_lots` and `OMS.open_prices` hold. `create` hands them to
+    the order, so neither it nor the order's close builds or hashes a key tuple of its own."""
+
+    __slots__ = ("book", "buy_key", "buy_prices", "sell_key", "sell_prices")
+
+    def __init__(self, book: dict[str, Order], buy_key: tuple[str, str, int],
+                 buy_prices: dict[int, int], sell_key: tuple[str, str, int],
+                 sell_prices: dict[int, int]) -> None:
+        self.book = book
+        self.buy_key = buy_key
+        self.buy_prices = buy_prices
+        self.sell_key = sell_key
+        self.sell_prices = sell_prices
+
+
 class OMS:
     """All orders of this engine run. `id_factories` maps venue -> `ClientIdFactory`.
 
@@ -310,9 +332,11 @@ class OMS:
     reports for them then come back as `UnknownOrder`); `retain_trade_ids` bounds the
     duplicate-fill memory the same way.
 
-    Hot path (create, ack, fill): each order carries its own open-book dict and open-lots key,
-    so closing it builds no tuples; the per-order counters are plain attributes (`counters`
-    assembles the dict on demand); the common transitions use the per-event tables."""
+    Hot path (create, ack, fill): each order carries its own open-book dict, open-lots key
+    and own-price counts (one `_Market` per venue and symbol hands them out), so neither
+    creating nor closing it builds a tuple; the per-order counters are plain attributes
+    (`counters` assembles the dict on demand); the common transitions use the per-event
+    tables, and the events they return are built by slot stores, without a call."""
 
     def __init__(self, id_factories: dict[str, ClientIdFactory], retain_terminal: int = 100_000,
                  retain_trade_ids: int = 1_000_000) -> None:
@@ -321,7 +345,7 @@ class OMS:
         self.orders: dict[str, Order] = {}
         # open orders per (venue, symbol): client_id -> Order (insertion = creation order)
         self.open_by_vs: dict[tuple[str, str], dict[str, Order]] = {}
-        self._books: dict[str, dict[str, dict[str, Order]]] = {}   # venue -> symbol -> book
+        self._markets: dict[str, dict[str, _Market]] = {}   # venue -> symbol -> indexes
         # remaining lots of open orders per (venue, symbol, side) for worst-case risk
         self.open_lots: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self.open_count: defaultdict[str, int] = defaultdict(int)
@@ -355,12 +379,15 @@ class OMS:
         return {"created": self.n_created, "reports": self.n_reports, "fills": self.n_fills,
                 **self._counters}
 
-    def _book(self, venue: str, symbol: str) -> dict[str, Order]:
-        by_sym = self._books.get(venue)
+    def _market(self, venue: str, symbol: str) -> _Market:
+        by_sym = self._markets.get(venue)
         if by_sym is None:
-            by_sym = self._books[venue] = {}
-        book = by_sym[symbol] = self.open_by_vs.setdefault((venue, symbol), {})
-        return book
+            by_sym = self._markets[venue] = {}
+        keys = [(venue, symbol, side) for side in (_BUY, _SELL)]
+        prices = [self.open_prices.setdefault(k, {}) for k in keys]
+        m = by_sym[symbol] = _Market(self.open_by_vs.setdefault((venue, symbol), {}),
+                                     keys[0], prices[0], keys[1], prices[1])
+        return m
 
     # -- outgoing ------------------------------------------------------------------------------
     def create(self, venue: str, symbol: str, side: Side, price_ticks: int, lots: int,
@@ -368,19 +395,48 @@ class OMS:
                order_type: OrderType = _LIMIT, layer: int = 0) -> NewOrder:
         """Register a new order (PENDING_NEW) and return the message for the gateway."""
         cid = self._next_id[venue]()
-        o = Order(cid, venue, symbol, side, price_ticks, lots, tif, order_type, now_ns,
-                  ts_tick_recv, layer)
-        self.orders[cid] = o
         try:
-            book = self._books[venue][symbol]
+            m = self._markets[venue][symbol]
         except KeyError:
-            book = self._book(venue, symbol)
-        book[cid] = o
+            m = self._market(venue, symbol)
+        if side > 0:
+            key = m.buy_key
+            px = m.buy_prices
+        else:
+            key = m.sell_key
+            px = m.sell_prices
+        book = m.book
+        # Order(...) with its fields stored here: no type call per order. The same values
+        # as Order.__init__ (tests/unit/engine/test_oms.py checks every slot against it).
+        o = _new(Order)
+        o.client_id = cid
+        o.venue_order_id = ""
+        o.venue = venue
+        o.symbol = symbol
+        o.side = side
+        o.price_ticks = price_ticks
+        o.lots = lots
+        o.filled_lots = 0
+        o.filled_notional = 0
+        o.status = _PENDING_NEW
+        o.tif = tif
+        o.order_type = order_type
+        o.ts_created = now_ns
+        o.ts_sent = 0
+        o.ts_acked = 0
+        o.ts_tick_recv = ts_tick_recv
+        o.ts_updated = now_ns
+        o.ts_cancel_requested = 0
+        o.ts_pending = now_ns
+        o.reject_reason = _NO_REASON
+        o.queries = 0
+        o.layer = layer
         o.book = book
-        self.open_lots[o.lots_key] += lots
-        px = self.open_prices.get(o.lots_key)
-        if px is None:
-            px = self.open_prices[o.lots_key] = {}
+        o.lots_key = key
+        o.prices = px
+        self.orders[cid] = o
+        book[cid] = o
+        self.open_lots[key] += lots
         px[price_ticks] = px.get(price_ticks, 0) + 1
         self.open_count[venue] += 1
         self.n_created += 1
@@ -439,9 +495,101 @@ class OMS:
         if not o.venue_order_id and r.venue_order_id:
             o.venue_order_id = r.venue_order_id
         et = r.exec_type
-        if et is _ET_TRADE:
-            return self._on_trade(o, r)
-        if et is _ET_NEW:  # the ack: the commonest report after fills
+        if et is _ET_TRADE:   # a fill: the commonest report (handled here, one call less)
+            lots = r.last_lots
+            if lots <= 0:
+                return self._on_status(o, r)
+            if r.trade_id:
+                # _first_trade, inlined: this runs once per fill
+                key = (r.venue, r.symbol, r.trade_id, r.side > 0)
+                young = self._trades_young
+                if key in young or key in self._trades_old:
+                    self._counters["duplicate_fills"] += 1
+                    return []
+                young.add(key)
+                if len(young) >= self._trades_gen:
+                    self._trades_old = young
+                    self._trades_young = set()
+            elif r.filled_lots and r.filled_lots <= o.filled_lots:
+                # no trade id on this venue path: the cumulative size is the dedupe key
+                self._counters["duplicate_fills"] += 1
+                return []
+            st = o.status
+            if st is not _NEW and st is not _PARTIALLY_FILLED:
+                c = self._counters
+                if st is _PENDING_NEW:
+                    c["fill_before_ack"] += 1
+                elif st is _PENDING_CANCEL:
+                    c["fill_after_cancel_request"] += 1
+                else:
+                    c["late_fills"] += 1
+            self.n_fills += 1
+            before = o.filled_lots
+            o.filled_lots = filled = before + lots
+            price = r.last_price_ticks
+            o.filled_notional += price * lots
+            total = o.lots
+            if filled > total:
+                self._counters["overfills"] += 1
+            if st in _OPEN:  # a terminal order's lots already left the open book
+                rem = total - before
+                if rem > 0:
+                    self.open_lots[o.lots_key] -= rem if rem < lots else lots
+            # FillApplied(...) with its fields stored here: one call frame less per fill
+            fill = _new(FillApplied)
+            fill.venue = o.venue
+            fill.symbol = o.symbol
+            fill.client_id = o.client_id
+            fill.side = o.side
+            fill.price_ticks = price
+            fill.lots = lots
+            fill.fee = r.fee
+            fill.fee_asset = r.fee_asset
+            fill.trade_id = r.trade_id
+            fill.is_maker = r.is_maker
+            fill.ts_event = r.ts_event
+            fill.ts_recv = ts = r.ts_recv
+            fill.order = o
+            if filled >= total or r.status is _FILLED:
+                new = _FILL_NEXT.get(st)
+                if new is None or not ts or new is st or filled < total:
+                    out = self._transition(o, _E_FILL, r, ts)   # the general path
+                    if filled < total:
+                        self._counters["fill_gaps"] += 1
+                        out.append(FillGap(o, total - filled))
+                    out.insert(0, fill)
+                    return out
+                # a working order filled in full: FILLED and out of the open book (`_close`,
+                # inlined; nothing remains open, so its open lots are already settled above).
+                # Its price leaves the own-price index too: left there, the RMS self-trade
+                # check would keep seeing a bid/ask we no longer have.
+                o.ts_updated = ts
+                o.status = new
+                if o.book.pop(o.client_id, None) is not None:
+                    px = o.prices
+                    if px is not None:
+                        own = o.price_ticks
+                        n = px.get(own, 0) - 1
+                        if n > 0:
+                            px[own] = n
+                        else:
+                            px.pop(own, None)
+                self.open_count[o.venue] -= 1
+                t = self._terminal
+                t.append(o.client_id)
+                if len(t) > self._retain_terminal:
+                    self.orders.pop(t.popleft(), None)
+                    self._counters["purged"] += 1
+                u = _new(OrderUpdated)   # OrderUpdated(o, st, new, r), stored here
+                u.order = o
+                u.old = st
+                u.new = new
+                u.report = r
+                return [fill, u]
+            out = self._transition(o, _E_PARTIAL, r, ts)
+            out.insert(0, fill)
+            return out
+        if et is _ET_NEW:  # the ack
             if not o.ts_acked:
                 o.ts_acked = r.ts_recv or r.ts_event
                 if r.ts_sent and not o.ts_sent:
@@ -459,7 +607,12 @@ class OMS:
                 return []
             o.ts_updated = r.ts_recv
             o.status = new
-            return [OrderUpdated(o, old, new, r)]
+            u = _new(OrderUpdated)   # OrderUpdated(o, old, new, r), stored here
+            u.order = o
+            u.old = old
+            u.new = new
+            u.report = r
+            return [u]
         if et is _ET_STATUS:
             return self._on_status(o, r)
         ev = _EXEC_EVENT[et]
@@ -502,95 +655,6 @@ class OMS:
             out.append(FillApplied(r.venue, r.symbol, r.client_id, r.side, r.last_price_ticks,
                                    r.last_lots, r.fee, r.fee_asset, r.trade_id, r.is_maker,
                                    r.ts_event, r.ts_recv, None))
-        return out
-
-    def _on_trade(self, o: Order, r: ExecReport) -> list[OmsEvent]:
-        lots = r.last_lots
-        if lots <= 0:
-            return self._on_status(o, r)
-        if r.trade_id:
-            # _first_trade, inlined: this runs once per fill
-            key = (r.venue, r.symbol, r.trade_id, int(r.side))
-            young = self._trades_young
-            if key in young or key in self._trades_old:
-                self._counters["duplicate_fills"] += 1
-                return []
-            young.add(key)
-            if len(young) >= self._trades_gen:
-                self._trades_old = young
-                self._trades_young = set()
-        elif r.filled_lots and r.filled_lots <= o.filled_lots:
-            # no trade id on this venue path: the cumulative size is the dedupe key
-            self._counters["duplicate_fills"] += 1
-            return []
-        st = o.status
-        if st is not _NEW and st is not _PARTIALLY_FILLED:
-            c = self._counters
-            if st is _PENDING_NEW:
-                c["fill_before_ack"] += 1
-            elif st is _PENDING_CANCEL:
-                c["fill_after_cancel_request"] += 1
-            else:
-                c["late_fills"] += 1
-        self.n_fills += 1
-        before = o.filled_lots
-        o.filled_lots = filled = before + lots
-        price = r.last_price_ticks
-        o.filled_notional += price * lots
-        total = o.lots
-        if filled > total:
-            self._counters["overfills"] += 1
-        if st in _OPEN:  # a terminal order's lots already left the open book
-            rem = total - before
-            if rem > 0:
-                self.open_lots[o.lots_key] -= rem if rem < lots else lots
-        # FillApplied(...) with its fields stored here: one call frame less per fill
-        fill = _new(FillApplied)
-        fill.venue = o.venue
-        fill.symbol = o.symbol
-        fill.client_id = o.client_id
-        fill.side = o.side
-        fill.price_ticks = price
-        fill.lots = lots
-        fill.fee = r.fee
-        fill.fee_asset = r.fee_asset
-        fill.trade_id = r.trade_id
-        fill.is_maker = r.is_maker
-        fill.ts_event = r.ts_event
-        fill.ts_recv = ts = r.ts_recv
-        fill.order = o
-        if filled >= total or r.status is _FILLED:
-            new = _FILL_NEXT.get(st)
-            if new is None or not ts or new is st or filled < total:
-                out = self._transition(o, _E_FILL, r, ts)   # the general path
-                if filled < total:
-                    self._counters["fill_gaps"] += 1
-                    out.append(FillGap(o, total - filled))
-                out.insert(0, fill)
-                return out
-            # a working order filled in full: FILLED and out of the open book (`_close`,
-            # inlined; nothing remains open, so its open lots are already settled above).
-            # Its price leaves the own-price index too: left there, the RMS self-trade
-            # check would keep seeing a bid/ask we no longer have.
-            o.ts_updated = ts
-            o.status = new
-            if o.book.pop(o.client_id, None) is not None:
-                px = self.open_prices.get(o.lots_key)
-                if px is not None:
-                    n = px.get(o.price_ticks, 0) - 1
-                    if n > 0:
-                        px[o.price_ticks] = n
-                    else:
-                        px.pop(o.price_ticks, None)
-            self.open_count[o.venue] -= 1
-            t = self._terminal
-            t.append(o.client_id)
-            if len(t) > self._retain_terminal:
-                self.orders.pop(t.popleft(), None)
-                self._counters["purged"] += 1
-            return [fill, OrderUpdated(o, st, new, r)]
-        out = self._transition(o, _E_PARTIAL, r, ts)
-        out.insert(0, fill)
         return out
 
     def _on_status(self, o: Order, r: ExecReport) -> list[OmsEvent]:
@@ -644,10 +708,11 @@ class OMS:
 
     def _close(self, o: Order) -> None:
         book = o.book
+        px = o.prices
         if book is _EMPTY:   # an order that never went through `create` (tests)
             book = self.open_by_vs.get((o.venue, o.symbol), _EMPTY)
-        if book.pop(o.client_id, None) is not None:
             px = self.open_prices.get(o.lots_key)
+        if book.pop(o.client_id, None) is not None:
             if px is not None:
                 n = px.get(o.price_ticks, 0) - 1
                 if n > 0:
@@ -668,8 +733,10 @@ class OMS:
         """A venue trade id names one trade: at most one buy fill and one sell fill of ours
         (both, in a self-trade). The key is the side, not the client id: a trade replayed by
         reconciliation may not carry the client id (Binance myTrades names the order by its
-        venue id only), and must still be recognised as the fill already applied."""
-        key = (r.venue, r.symbol, r.trade_id, int(r.side))
+        venue id only), and must still be recognised as the fill already applied. The side
+        enters as `side > 0` (a bool, as in `on_report`'s inlined copy): an atomic key part, so
+        the collector stops tracking the key tuple after one pass, as with `int(side)`."""
+        key = (r.venue, r.symbol, r.trade_id, r.side > 0)
         young = self._trades_young
         if key in young or key in self._trades_old:
             return False

@@ -119,14 +119,16 @@ class RingWriter:
         m = self._m
         cur, stamps, mask = m.cursor_mv, m.stamps_mv, m.mask
         parked, ring = m.doorbell.parked_view, m.doorbell.ring
-        pack_into = struct.Struct(struct_format(m.dtype)).pack_into
-        buf, base, size = m.shm.buf, m.rec_offset, m.dtype.itemsize
+        pack = struct.Struct(struct_format(m.dtype)).pack
+        mm, base, size = m.shm.buf, m.rec_offset, m.dtype.itemsize
 
         def publish(row: tuple) -> int:
+            rec = pack(*row)
             seq = cur[0]
             idx = seq & mask
+            off = base + idx * size
             stamps[idx] = ~seq  # "being written": a reader copying this slot now rejects it
-            pack_into(buf, base + idx * size, *row)
+            mm[off:off + size] = rec
             stamps[idx] = seq + 1  # written last: the record is complete
             cur[0] = seq + 1
             if parked[0]:
