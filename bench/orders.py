@@ -81,7 +81,8 @@ def _gateway_main(cfg_path: str, orders: Any, reports: Any, events: Any, stop: A
     ctx = _Ctx(config, orders, reports, events)
     threading.Thread(target=lambda: (stop.wait(), setattr(ctx, "_stop", True)),
                      daemon=True).start()
-    asyncio.run(GatewayDriver(ctx, load_gateway_adapter(VENUE, config)).run())  # type: ignore
+    from pipeline import aio
+    aio.run(GatewayDriver(ctx, load_gateway_adapter(VENUE, config)).run())  # type: ignore
 
 
 def _drain_events(events: Any, stop: Any) -> None:

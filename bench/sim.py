@@ -41,6 +41,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipeline import aio
+
 VENUES = ("binance", "okx", "gate")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 
@@ -125,7 +127,7 @@ def venue_rate(venue: str, seconds: float) -> dict[str, Any]:
         vsyms = [adapter.venue_symbol(s) for s in SYMBOLS]
         plan = adapter.ws_plans(sim_endpoints(config, venue).ws_public, vsyms)[0]
         frames = plan.on_open_fn(int(time.time() * 1000)) if plan.on_open_fn else plan.on_open
-        rate, sim_share, client_share = asyncio.run(
+        rate, sim_share, client_share = aio.run(
             _count_frames(plan.url, tuple(frames), seconds, meter))
     return {"md_mps": round(rate), "md_sim_cpu": round(sim_share, 2),
             "md_client_cpu": round(client_share, 2),
@@ -216,7 +218,7 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
 
 def order_rate(venue: str, seconds: float, window: int) -> dict[str, Any]:
     with _sim(venue, "message_rate = 50.0\norder_rate_limits = false") as (config, meter):
-        return asyncio.run(_round_trips(venue, config, seconds, window, meter))
+        return aio.run(_round_trips(venue, config, seconds, window, meter))
 
 
 def _echo_server(port: int, ready: Any) -> None:
@@ -246,7 +248,7 @@ def _echo_server(port: int, ready: Any) -> None:
 
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
-    asyncio.run(main())
+    aio.run(main())
 
 
 def baseline_rate(seconds: float) -> float:
@@ -258,7 +260,7 @@ def baseline_rate(seconds: float) -> float:
     p.start()
     try:
         ready.wait(30)
-        return asyncio.run(_count_frames(f"ws://127.0.0.1:{port}/ws", ("{}",), seconds))[0]
+        return aio.run(_count_frames(f"ws://127.0.0.1:{port}/ws", ("{}",), seconds))[0]
     finally:
         p.kill()
         p.join(5)

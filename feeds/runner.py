@@ -23,6 +23,7 @@ from feeds.adapter import FeedAdapter, HttpRequest, WsPlan
 from feeds.feed_core import COUNTERS, FeedCore
 from feeds.sim.endpoints import endpoints_for
 from feeds.ws import WsClient, WsSettings
+from pipeline import aio
 from pipeline.errors import ProtocolError
 from pipeline.messages import Record
 from pipeline.process import ProcessContext
@@ -224,7 +225,7 @@ def main(ctx: ProcessContext) -> int:
     log.info("feed %s: %d symbols from %s", ctx.venue, len(driver.venue_symbols),
              driver.endpoints.ws_public)
     try:
-        asyncio.run(driver.run())
+        aio.run(driver.run())
     finally:
         ring.close()
         books.close()

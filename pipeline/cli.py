@@ -91,7 +91,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         await serve(config, stop, announce=lambda line: print(line, flush=True),
                     scenario=args.scenario)
 
-    asyncio.run(run())
+    from pipeline import aio
+    aio.run(run())
     return 0
 
 

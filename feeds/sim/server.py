@@ -28,6 +28,7 @@ from feeds.sim.faults import FaultPlan
 from feeds.sim.instruments import reference_price
 from feeds.sim.market import MarketSimulator, SymbolParams
 from feeds.sim.venue import SimVenue
+from pipeline import aio
 from pipeline.config import Config
 
 log = logging.getLogger(__name__)
@@ -213,5 +214,5 @@ def main(ctx: Any) -> int:
         if ctx.stopping():
             stop.set()
 
-    asyncio.run(serve(ctx.config, stop, on_tick=tick))
+    aio.run(serve(ctx.config, stop, on_tick=tick))
     return 0
