@@ -196,3 +196,49 @@ async def test_a_draining_close_sends_what_is_queued_then_stops(loop_server: Loo
         with pytest.raises(asyncio.TimeoutError):
             await receive(ws, 1, timeout=0.1)
         await ws.close()
+
+
+async def test_frames_go_straight_to_the_socket_whole_at_every_length_and_in_utf8(
+        loop_server: Loop) -> None:
+    """The writer frames text itself (RFC 6455 header lengths 7-bit, 16-bit and 64-bit) and
+    writes bursts to the transport; a standard client (aiohttp's, which validates frames and
+    UTF-8) reads every one intact, in order, interleaved with aiohttp's own pings."""
+    payloads = ["", "x", "é" * 62, "a" * 125, "b" * 126, "c" * 65535, "d" * 65536,
+                "€" * 30000, "z" * 200_000]
+    async with aiohttp.ClientSession() as http:
+        ws = await connect(loop_server, http)
+        box = loop_server.boxes[-1]
+        assert box._transport() is not None        # the direct path, not send_str
+        for p in payloads:
+            box.send(p)
+        await loop_server.boxes[-1].ws.ping()
+        for p in payloads * 3:
+            box.send(p)
+        got = await receive(ws, len(payloads) * 4)
+        assert [f for f, _ in got] == payloads * 4
+        await ws.close()
+
+
+def test_ws_text_frame_headers() -> None:
+    from feeds.sim.outbox import ws_text_frame
+    assert ws_text_frame(b"hi") == b"\x81\x02hi"
+    assert ws_text_frame(b"a" * 126)[:4] == b"\x81\x7e\x00\x7e"
+    assert ws_text_frame(b"a" * 65536)[:10] == b"\x81\x7f" + (65536).to_bytes(8, "big")
+
+
+async def test_a_slow_reader_is_paced_by_the_socket_buffer_not_cut(loop_server: Loop) -> None:
+    """Megabytes queued faster than the client reads: the writer waits for the socket to
+    drain instead of buffering without bound, and every frame still arrives."""
+    big = "q" * 100_000
+    async with aiohttp.ClientSession() as http:
+        ws = await connect(loop_server, http)
+        box = loop_server.boxes[-1]
+        for _ in range(400):                # 40 MB: past HIGH_WATER and the kernel's buffers
+            box.send(big)
+        await asyncio.sleep(0.2)            # the client is not reading yet
+        transport = box._transport()
+        assert transport.get_write_buffer_size() < 2 << 20   # one burst past HIGH_WATER at most
+        assert len(box._frames) > 0                          # the rest waits in the outbox
+        got = await receive(ws, 400, timeout=30)
+        assert all(f == big for f, _ in got) and not box.closing
+        await ws.close()
