@@ -1,9 +1,11 @@
 """Gateway process (`hft:gateway:<venue>`): one per venue, pinned by the supervisor.
 
-A thin asyncio driver around `GatewayCore`. The engine's faster-fifo queue is read by a small
-thread that blocks on it (no polling, ~0 CPU when idle) and hands each batch to the event
-loop; the loop encodes, signs and sends over the venue's WebSocket order API, parses what
-comes back and returns `ExecReport`s to the engine (and, for persistence, to the writer).
+A thin asyncio driver around `GatewayCore`. The engine's faster-fifo queue wakes the event
+loop itself (`MessageQueue.watch`: producers ring a socket the loop watches, so no thread
+and no hand-off between threads sits on the order path, and an idle gateway uses ~0 CPU);
+the loop takes the batch, encodes, signs and sends over the venue's WebSocket order API,
+parses what comes back and returns `ExecReport`s to the engine (and, for persistence, to the
+writer). The periodic timer also takes the queue, which bounds any missed wake-up.
 
 On every (re)connect the session frames (login / private subscriptions) are sent and the
 gateway reconciles: the venue's open orders go to the engine as STATUS reports, so the OMS
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import threading
 import time
 from collections import deque
 from typing import Any
@@ -28,6 +29,7 @@ from feeds.gateway_core import COUNTERS, GatewayCore, StatusQuery
 from feeds.runner import fetch_json
 from feeds.sim.endpoints import credentials_for, endpoints_for
 from feeds.ws import WsClient, WsSettings
+from pipeline import aio
 from pipeline.errors import ProtocolError
 from pipeline.messages import (
     CancelAll,
@@ -146,13 +148,16 @@ class GatewayDriver:
                                      for i in self.core.instruments.values()] + [
                 GatewayStatus(self.venue, "budget", f"{b.rate}/{int(b.burst)}", time.time_ns())])
 
-    def _queue_thread(self) -> None:
-        """Blocks on the engine's queue; the loop is woken only when orders arrive."""
-        assert self.loop is not None
-        while not self.stop.is_set() and not self.ctx.stopping():
-            msgs = self.orders_q.get_many(timeout=0.1)
-            if msgs:
-                self.loop.call_soon_threadsafe(self._on_batch, msgs)
+    def _take_orders(self) -> None:
+        """The engine's queue rang (or the timer fired): take everything it holds, in
+        batches of at most `get_many`'s maximum, each handled at once."""
+        if self.core is None:
+            return
+        while True:
+            msgs = self.orders_q.get_many(timeout=0)
+            if not msgs:
+                return
+            self._on_batch(msgs)
 
     async def _rest(self, req: HttpRequest) -> Any:
         assert self.http is not None
@@ -304,9 +309,7 @@ class GatewayDriver:
             self._announce_instruments()
             self.client = self._make_client()
             ws_task = asyncio.ensure_future(self.client.run(self.stop))
-            reader = threading.Thread(target=self._queue_thread, name="orders-queue",
-                                      daemon=True)
-            reader.start()
+            watcher = self.orders_q.watch(self.loop, self._take_orders)
             last_deadman = 0.0
             try:
                 while not self.ctx.stopping():
@@ -314,6 +317,7 @@ class GatewayDriver:
                     for cmd in self.ctx.poll_commands(timeout=0):
                         if getattr(cmd, "name", "") == "kill":
                             self._cancel_all("", "kill")
+                    self._take_orders()   # bounds a missed wake-up
                     if self.core.on_timer(time.time_ns()):
                         self._cancel_all("", "engine heartbeat lost")
                     now = time.monotonic()
@@ -333,7 +337,7 @@ class GatewayDriver:
                     await asyncio.sleep(0.3)  # let the cancels reach the venue and answer
                     self._flush()
                 self.stop.set()
-                reader.join(timeout=1.0)
+                watcher.close()
                 await asyncio.gather(ws_task, return_exceptions=True)
                 self._publish_counters()
 
@@ -354,7 +358,7 @@ def main(ctx: ProcessContext) -> int:
         return _reject_everything(ctx)
     driver = GatewayDriver(ctx, adapter)
     log.info("gateway %s: order API %s", ctx.venue, driver.endpoints.ws_private)
-    asyncio.run(driver.run())
+    aio.run(driver.run())
     return 0
 
 

@@ -79,6 +79,13 @@ class MessageQueue:
         """The queue's futex doorbell (for waiters that watch several sources at once)."""
         return self._bell.doorbell
 
+    def watch(self, loop: Any, on_ready: Any) -> Any:
+        """Call `on_ready()` in asyncio `loop` whenever producers put (and once at start, for
+        what is already queued): an event-loop consumer's wake-up without a thread
+        (`shm.bell.LoopBell`). Returns the watcher; `close()` it when done."""
+        from shm.bell import LoopBell
+        return LoopBell(self._bell, loop, on_ready)
+
     def nonempty(self) -> bool:
         return self._q.qsize() > 0
 
