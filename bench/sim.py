@@ -142,7 +142,7 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
     from feeds.gateway_core import GatewayCore
     from feeds.sim.endpoints import sim_endpoints
     from feeds.sim.instruments import listed, reference_price
-    from pipeline.messages import CancelOrder, ExecType, NewOrder
+    from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
     from pipeline.model import Side, TimeInForce
 
     adapter = load_gateway_adapter(venue, config)
@@ -157,6 +157,8 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
         lots += 1
     ids = iter(range(1, 1 << 62))
     sent = 0
+    cancelled: set[str] = set()
+    ended: set[str] = set()
 
     def place() -> None:
         nonlocal sent
@@ -191,9 +193,15 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
                 for f in frames:
                     await ws.send(f)
                 for r in reports:
+                    if type(r) is not ExecReport:
+                        continue
+                    # Gate reports each step twice (response + push): act on the first
                     if r.exec_type is ExecType.NEW:
-                        cancel(r.client_id)
-                    elif r.status.is_terminal:
+                        if r.client_id not in cancelled:
+                            cancelled.add(r.client_id)
+                            cancel(r.client_id)
+                    elif r.status.is_terminal and r.client_id not in ended:
+                        ended.add(r.client_id)
                         if r.exec_type is ExecType.REJECTED:
                             rejected += 1
                         place()

@@ -180,7 +180,8 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 BENCHES = {"ring": "bench.ring", "sim_matching": "bench.sim_matching", "oms": "bench.oms",
            "writer": "bench.writer", "feed": "bench.feed", "strategy": "bench.strategy",
-           "tick_to_order": "bench.tick_to_order", "orders": "bench.orders", "sim": "bench.sim"}
+           "tick_to_order": "bench.tick_to_order", "orders": "bench.orders", "sim": "bench.sim",
+           "order_codecs": "bench.order_codecs"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
