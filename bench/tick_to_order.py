@@ -134,6 +134,7 @@ def engine_step(ticks: int = 20_000, symbols: tuple[str, ...] = ("BTC/USDT",),
     loop.readers, loop.books = readers, books
     sinks = {v: _Sink() for v in venues}
     loop.order_qs = sinks
+    core.ship = loop._ship   # as EngineLoop wires it
     loop.reports_q = reports = _Reports()
     loop.events_q = _Sink()
     loop.started_ns = t0

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -98,6 +99,9 @@ class EngineCore:
         self.rms: RMS | None = None
         self.gateway_up: dict[str, bool] = dict.fromkeys(self.venues, False)
         self.out: dict[str, list[Any]] = {v: [] for v in self.venues}
+        # set by the engine process: hand one market's orders and cancels to its gateway as
+        # soon as that market is diffed (tick-to-order), instead of at the end of the step
+        self.ship: Callable[[str, list[Any]], None] | None = None
         self.records: list[Record] = []
         self.stats = EngineStats()
         self.t2o_ns = Histogram()   # tick received by the feed -> order frame sent
@@ -233,7 +237,11 @@ class EngineCore:
         (reports) and whatever else the strategy's `desired_quotes_for` adds; without
         `ticked`, or with `full` (the timer), every market. Orders on markets in `ticked`
         carry that tick's `ts_recv` for tick-to-order latency; orders from timer-driven
-        requotes carry none (they were not caused by a tick)."""
+        requotes carry none (they were not caused by a tick).
+
+        The markets in `ticked` are diffed first, and with `ship` set each market's messages
+        leave as soon as it is diffed: the order a tick caused does not wait for the other
+        venues' requotes of the same step."""
         strat, rms = self.strategy, self.rms
         if strat is None or rms is None:
             return
@@ -256,6 +264,9 @@ class EngineCore:
             desired = strat.desired_quotes_for(now_ns, markets)
             keys = desired
         gateway_up = self.gateway_up
+        if ticked and len(keys) > 1:
+            keys = sorted(keys, key=ticked.__contains__, reverse=True)   # stable: ticked first
+        ship, out = self.ship, self.out
         for key in keys:
             venue, symbol = key
             if not gateway_up.get(venue):
@@ -271,6 +282,9 @@ class EngineCore:
             last_desired[key] = qs
             dirty.discard(key)
             self._diff(key, qs, now_ns, ticked)
+            if ship is not None and out[venue]:
+                msgs, out[venue] = out[venue], []
+                ship(venue, msgs)
 
     def _diff(self, key: tuple[str, str], qs: Any, now_ns: int,
               ticked: set[tuple[str, str]] | None) -> None:

@@ -55,6 +55,8 @@ class EngineLoop:
         self.readers = {v: RingReader.attach(h.tick_rings[v]) for v in self.core.venues}
         self.books = {v: BookSlots.attach(h.book_segments[v]) for v in self.core.venues}
         self.order_qs = {v: h.order_queues[v] for v in self.core.venues}
+        # a requoted market's orders go to its gateway at once, not at the end of the step
+        self.core.ship = self._ship
         self.events_q = h.event_queue
         self.reports_q = h.report_queue
         # one park covers every tick ring and the execution-report queue
@@ -68,6 +70,9 @@ class EngineLoop:
 
     def _ready(self) -> bool:
         return any(r.available() for r in self.readers.values()) or self.reports_q.nonempty()
+
+    def _ship(self, venue: str, msgs: list) -> None:
+        self.order_qs[venue].put_many(msgs)
 
     def _flush(self) -> None:
         out, recs = self.core.take()

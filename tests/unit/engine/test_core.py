@@ -254,3 +254,33 @@ def test_operator_limits_replace_the_rms_and_keep_its_state() -> None:
     assert core.rms.state.name == "HALTED"  # state carried over
     core.on_command("limits", '{"max_open_orders": "lots"}', T0)
     assert core.rms.risk.max_open_orders == 3
+
+
+def test_each_market_ships_as_soon_as_it_is_diffed_the_ticked_one_first() -> None:
+    """With `ship` set (the engine process wires it to the gateway queues) a requote hands
+    each market's messages over right after that market's diff, the market whose book
+    ticked before any other, so the order a tick caused waits for no other venue's work."""
+    core = _core()
+    shipped: list[tuple[str, list[object]]] = []
+    core.ship = lambda venue, msgs: shipped.append((venue, list(msgs)))
+    core.requote(T0)                       # the first full requote: both markets quote
+    assert [v for v, _ in shipped] == ["okx", "gate"]    # instrument order, one batch each
+    assert all(_orders({v: m}, v) for v, m in shipped)
+    assert core.take() == ({}, [])         # nothing left behind for the end of the step
+    shipped.clear()
+    # gate's book moves far: gate (ticked) is diffed and shipped before okx (drifted)
+    t = T0 + 2_000_000_000                 # past refresh_interval_ms: quotes may move
+    core.on_book("okx", 0, _slot(65000.0, 0.1, t - 1_000_000), t - 1_000_000)
+    core.on_book("gate", 0, _slot(65650.0, 0.1, t), t)
+    core.requote(t, {("gate", "BTC/USDT")})
+    assert [v for v, _ in shipped] == ["gate", "okx"]
+    gate_msgs = shipped[0][1]
+    assert any(isinstance(m, CancelOrder) for m in gate_msgs)
+    assert any(isinstance(m, NewOrder) for m in gate_msgs)
+
+
+def test_without_ship_everything_waits_for_take() -> None:
+    core = _core()
+    core.requote(T0)
+    out, _ = core.take()
+    assert set(out) == {"okx", "gate"} and _orders(out, "okx") and _orders(out, "gate")
