@@ -60,8 +60,12 @@ class EngineLoop:
         self.events_q = h.event_queue
         self.reports_q = h.report_queue
         # one park covers every tick ring and the execution-report queue
+        w = ctx.config.pipeline.wait
+        phased = w.engine == "phased"
         self.waiter = MultiWait([r._m.doorbell for r in self.readers.values()] +
-                                [h.report_queue.doorbell])
+                                [h.report_queue.doorbell],
+                                spin_s=w.engine_spin_us * 1e-6 if phased else 0.0,
+                                yield_s=w.engine_yield_us * 1e-6 if phased else 0.0)
         self.started_ns = time.time_ns()
         seg = h.extra.get("live_state_segment")
         self.publisher = LiveStatePublisher(seg) if seg else None

@@ -22,7 +22,6 @@ from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, 
 from pipeline.model import VENUES, split_symbol
 
 Mode = Literal["sim", "live", "replay"]
-WaitName = Literal["spin", "yield", "sleep", "block", "phased"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
@@ -175,9 +174,18 @@ class CoresConfig(_Model):
 
 
 class WaitConfig(_Model):
-    engine: WaitName = "phased"
-    writer: WaitName = "sleep"
-    gateway: WaitName = "phased"
+    """How the engine waits when a pass found nothing to do (`shm.multiwait.MultiWait`):
+    `phased` spins `engine_spin_us`, then yields the core (`sched_yield`) until
+    `engine_yield_us`, then parks on every tick ring's and the report queue's doorbell at
+    once (futex_waitv, ~0 % CPU); `block` parks at once. A longer yield window keeps the
+    engine awake between ticks of an active market (a parked process takes ~100-200 us to
+    wake on a virtual machine), at the price of its core's idle time while the market is
+    active; an idle market still parks it within the window. (Gateways wait in their event
+    loop, woken by their order queue; the writer polls its rings every few milliseconds.)"""
+
+    engine: Literal["phased", "block"] = "phased"
+    engine_spin_us: float = Field(default=20.0, ge=0, le=10_000)
+    engine_yield_us: float = Field(default=100.0, ge=0, le=100_000)
 
 
 class RestartConfig(_Model):
@@ -200,6 +208,13 @@ class PipelineConfig(_Model):
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
     capture: bool = Field(default=False, description="tee raw venue frames to capture files")
     capture_queue_bytes: int = Field(default=64 << 20, ge=1 << 16)
+    realtime_priority: int = Field(
+        default=0, ge=0, le=99,
+        description="SCHED_FIFO priority of the hot-path processes (feeds, engine, gateways) so "
+        "a market-data frame or an order never waits behind the simulator, the writer or "
+        "another program for its core; 0 = normal scheduling. Needs root or CAP_SYS_NICE "
+        "(refused: logged once, normal scheduling). Every hot-path wait parks within "
+        "[pipeline.wait] engine_yield_us, so they cannot starve their core")
 
     @field_validator("tick_ring_capacity")
     @classmethod

@@ -126,6 +126,23 @@ def pin_to_cores(cores: tuple[int, ...]) -> tuple[int, ...]:
         return cores
 
 
+HOT_PATH_ROLES = ("feed", "engine", "gateway")   # a tick's and an order's way through
+
+
+def set_realtime(priority: int) -> bool:
+    """SCHED_FIFO at `priority` for this process (0: leave it as it is). False, logged, when
+    the OS refuses (no root / CAP_SYS_NICE) or has no such policy: the run goes on under
+    normal scheduling."""
+    if priority <= 0:
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (OSError, AttributeError) as exc:
+        log.warning("realtime priority %d refused (%s): normal scheduling", priority, exc)
+        return False
+    return True
+
+
 def set_title(name: str) -> None:
     try:
         import setproctitle
@@ -142,6 +159,8 @@ def child_entry(spec: ProcessSpec, handles: SharedHandles) -> None:
     setup_logging(config.system.log_level, spec.name)
     register_config_secrets(config)
     pin_to_cores(spec.cores)
+    if spec.role in HOT_PATH_ROLES:
+        set_realtime(config.pipeline.realtime_priority)
     from shm.status import StatusTable  # late: keeps import cost out of the supervisor's path
 
     table = StatusTable.attach(handles.status_segment)
