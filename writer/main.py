@@ -55,10 +55,12 @@ def run_writer(settings: WriterSettings, stop_event: Any, sources: WriterSources
     pgh = storage.postgres(settings.database_url, os.path.join(settings.data_dir, "pg"))
     rh = storage.redis(settings.redis_url, os.path.join(settings.data_dir, "redis"))
     rstate = RedisState(rh.client, settings.redis_prefix) if rh is not None else None
+    # pipelined: batches are sent in the background while this loop keeps draining the rings
     w = Writer(pgh.url, os.path.join(settings.data_dir, "spool"), batch_rows=settings.batch_rows,
-               flush_ns=settings.flush_ms * 1_000_000, redis=rstate, schema=settings.schema)
+               flush_ns=settings.flush_ms * 1_000_000, redis=rstate, schema=settings.schema,
+               pipelined=True)
     w.drain_spool()  # a previous run's unsent batches go first
-    lost_seen = 0
+    lost_seen = reported = 0
     captures = CaptureSink(os.path.join(settings.data_dir, "capture")) \
         if sources.capture_queue is not None else None
     try:
@@ -74,8 +76,11 @@ def run_writer(settings: WriterSettings, stop_event: Any, sources: WriterSources
             if lost > lost_seen:
                 log.warning("writer lapped: %d tick records lost so far", lost)
                 lost_seen = lost
-            if w.due() or (w.stats.spool_pending and not got):
+            flushed = w.due() or (w.stats.spool_pending and not got and not w.busy)
+            if flushed:
                 w.flush()
+            if flushed or w.drains != reported:  # a background drain ended: report its counts
+                reported = w.drains
                 if on_stats is not None:
                     on_stats(w.stats)
                 if rstate is not None:

@@ -2,8 +2,9 @@
 
 Events: binary COPY into a temp staging table, then `INSERT ... SELECT ... ON CONFLICT DO
 NOTHING` on natural keys, in one transaction, so a replay never duplicates a fill or order
-event. Ticks: binary COPY straight into `ticks`, made exactly-once by claiming the writer's
-batch id in `tick_batches` in the same transaction (see write_ticks).
+event. Ticks: binary COPY straight into the per-kind tick tables (writer.tick_copy), made
+exactly-once by claiming the writer's batch id in `tick_batches` in the same transaction (see
+write_ticks), into the day's partition (writer.partitions); readers query the `ticks` view.
 """
 from __future__ import annotations
 
@@ -15,16 +16,10 @@ import numpy as np
 import orjson
 import psycopg
 
-TICK_COLS = ("kind", "venue", "side", "flags", "symbol_id", "ts_event", "ts_recv", "ts_pub",
-             "bid_px", "bid_sz", "ask_px", "ask_sz", "price", "size", "update_id")
-# PostgreSQL binary wire type of each column (big-endian), then batch_id int8, row_no int4.
-_PG_TYPES = (">i2", ">i2", ">i2", ">i2", ">i8", ">i8", ">i8", ">i8",
-             ">f8", ">f8", ">f8", ">f8", ">f8", ">f8", ">i8", ">i8", ">i4")
-_ALL_COLS = TICK_COLS + ("batch_id", "row_no")
-_ROW_DTYPE = np.dtype([("n", ">i2")] + [
-    f for i, t in enumerate(_PG_TYPES) for f in ((f"l{i}", ">i4"), (f"v{i}", t))])
-_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-_TRAILER = b"\xff\xff"
+from writer import tick_copy
+from writer.partitions import Partitions, partition_name
+
+TICK_COLS = tick_copy.WIDE_FIELDS  # the columns of the `ticks` view, in TICK_DTYPE order
 
 
 def migrate(conn: psycopg.Connection) -> list[str]:
@@ -49,34 +44,40 @@ def migrate(conn: psycopg.Connection) -> list[str]:
         conn.execute("SELECT pg_advisory_unlock(7007)")
 
 
-def ticks_copy_payload(batch: np.ndarray, batch_id: int) -> bytes:
-    """Tick records -> one PGCOPY binary payload, built column-wise with numpy (no Python loop)."""
-    n = len(batch)
-    out = np.empty(n, dtype=_ROW_DTYPE)
-    out["n"] = len(_PG_TYPES)
-    for i, t in enumerate(_PG_TYPES):
-        out[f"l{i}"] = np.dtype(t).itemsize
-        if i < len(TICK_COLS):
-            out[f"v{i}"] = batch[TICK_COLS[i]]
-    out[f"v{len(TICK_COLS)}"] = batch_id
-    out[f"v{len(TICK_COLS) + 1}"] = np.arange(n, dtype=np.int64)
-    return _HEADER + out.tobytes() + _TRAILER
+class TickEncoders:
+    """One reusable COPY encoder per tick table, for one connection (see writer.tick_copy)."""
+
+    def __init__(self) -> None:
+        self.by_table = {t.name: tick_copy.CopyEncoder(t) for t in tick_copy.TABLES}
 
 
-def write_ticks(conn: psycopg.Connection, batch: np.ndarray, batch_id: int) -> int:
+def write_ticks(conn: psycopg.Connection, batch: np.ndarray, batch_id: int,
+                encoders: TickEncoders | None = None, parts: Partitions | None = None,
+                routes: list[tick_copy.Route] | None = None) -> int:
     """Exactly-once store of a tick batch; returns rows inserted (0 if the batch was already
     stored). Idempotency is per writer batch: the batch id is claimed in `tick_batches` in the
-    same transaction as a direct binary COPY into `ticks`, so a spool replay of a committed
-    batch is a no-op, with no staging table or unique index on the hot table. Caller commits."""
+    same transaction as direct binary COPYs into the day partitions of the tick tables (one
+    per kind and day present, see writer.tick_copy), so a spool replay of a committed batch is
+    a no-op, with no staging table or unique index on the hot tables. `routes` (from
+    tick_copy.route) and `parts` let the caller create partitions before its transaction (see
+    writer.partitions). Caller commits."""
     if len(batch) == 0:
         return 0
+    if routes is None:
+        routes = tick_copy.route(batch)
+    (parts or Partitions()).ensure(conn, routes)
     cur = conn.execute("INSERT INTO tick_batches (batch_id, n) VALUES (%s, %s) "
                        "ON CONFLICT DO NOTHING", (batch_id, len(batch)))
     if cur.rowcount == 0:
         return 0
-    with conn.cursor() as c, c.copy(f"COPY ticks ({', '.join(_ALL_COLS)}) FROM STDIN "
-                                    "(FORMAT BINARY)") as cp:
-        cp.write(ticks_copy_payload(batch, batch_id))
+    enc = (encoders or TickEncoders()).by_table
+    for r in routes:
+        with conn.cursor() as c, c.copy(
+                f'COPY "{partition_name(r.table.name, r.day)}" ({", ".join(r.table.columns)}) '
+                "FROM STDIN (FORMAT BINARY)") as cp:
+            cp.write(tick_copy.HEADER)
+            cp.write(enc[r.table.name].encode(r.rows, batch_id, r.row_no))
+            cp.write(tick_copy.TRAILER)
     return len(batch)
 
 

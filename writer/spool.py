@@ -36,11 +36,14 @@ class Spool:
         self.last_id = max(self.last_id + 1, now_ns)
         return self.last_id
 
-    def put(self, batch_id: int, kind: bytes, payload: bytes) -> Path:
+    def put(self, batch_id: int, kind: bytes, payload: bytes | memoryview) -> Path:
+        """Write one batch durably (a memoryview of a tick array is written in place,
+        no bytes copy)."""
         path = self.dir / f"{batch_id:020d}.spool"
         tmp = path.with_suffix(".tmp")
+        size = memoryview(payload).nbytes
         with open(tmp, "wb") as f:
-            f.write(_HDR.pack(_MAGIC, kind, batch_id, len(payload), zlib.crc32(payload)))
+            f.write(_HDR.pack(_MAGIC, kind, batch_id, size, zlib.crc32(payload)))
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
