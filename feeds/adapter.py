@@ -81,7 +81,7 @@ class FeedAdapter(Protocol):
 
 
 # -- order path --------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ack:
     """The venue accepted request `req_id` (a place or a cancel) but said little else."""
 
@@ -90,7 +90,7 @@ class Ack:
     ts_event: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failure:
     """The venue refused request `req_id`; `reason` is classified from the venue's code."""
 
@@ -100,7 +100,7 @@ class Failure:
     text: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RateInfo:
     """Usage the venue reported (Binance X-MBX-USED-WEIGHT / order counts in WS responses)."""
 
@@ -108,6 +108,43 @@ class RateInfo:
     used: int
     limit: int
     window_s: float
+
+
+class _AckDraft:
+    """Mutable twin of `Ack` (same slots): a frozen dataclass's `__init__` costs a call per
+    field, and every order brings an Ack or two (see `pipeline.messages.build_exec_report`)."""
+
+    __slots__ = Ack.__slots__  # type: ignore[attr-defined]
+
+
+class _RateInfoDraft:
+    """Mutable twin of `RateInfo` (Binance reports usage on every response)."""
+
+    __slots__ = RateInfo.__slots__  # type: ignore[attr-defined]
+
+
+_new = object.__new__
+
+
+def make_ack(req_id: str, venue_order_id: str = "", ts_event: int = 0) -> Ack:
+    """`Ack(req_id, venue_order_id, ts_event)`, built by slot stores."""
+    m: Any = _new(_AckDraft)
+    m.req_id = req_id
+    m.venue_order_id = venue_order_id
+    m.ts_event = ts_event
+    m.__class__ = Ack
+    return m  # type: ignore[no-any-return]
+
+
+def make_rate_info(kind: str, used: int, limit: int, window_s: float) -> RateInfo:
+    """`RateInfo(kind, used, limit, window_s)`, built by slot stores."""
+    m: Any = _new(_RateInfoDraft)
+    m.kind = kind
+    m.used = used
+    m.limit = limit
+    m.window_s = window_s
+    m.__class__ = RateInfo
+    return m  # type: ignore[no-any-return]
 
 
 class GatewayAdapter(Protocol):

@@ -40,6 +40,7 @@ from pipeline.errors import ProtocolError
 from pipeline.histogram import Histogram
 from pipeline.logging_setup import RateLimitedLog
 from pipeline.messages import (
+    ZERO_FEE,
     CancelAll,
     CancelOrder,
     ExecReport,
@@ -47,9 +48,10 @@ from pipeline.messages import (
     GatewayStatus,
     Heartbeat,
     NewOrder,
+    build_exec_report,
     with_order_stamps,
 )
-from pipeline.model import Instrument, OrderStatus, RejectReason, Side
+from pipeline.model import TERMINAL_STATUSES, Instrument, OrderStatus, RejectReason, Side
 from pipeline.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ COUNTERS = ("orders_sent", "cancels_sent", "reports", "acks", "rejects", "local_
             "unmatched", "reconnects", "batches_sent")
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     kind: str            # "place" | "cancel" | "status"
     msg: Any             # the NewOrder / CancelOrder / StatusQuery
@@ -245,7 +247,7 @@ class GatewayCore:
         o, sent = known
         if r.exec_type is ExecType.NEW and r.ts_recv and sent:
             self.ack_ns.record(max(r.ts_recv - sent, 0))
-        if r.status.is_terminal:
+        if r.status in TERMINAL_STATUSES:
             self.orders.pop(r.client_id, None)
         return with_order_stamps(r, sent, o.ts_tick_recv, o.ts_decision)
 
@@ -266,12 +268,19 @@ class GatewayCore:
             return
         self.counters["acks"] += 1
         if p.kind == "place":
+            # the NEW report, built once with its order's stamps (what `_stamp` would add)
             o: NewOrder = p.msg
-            self.reports.append(self._stamp(ExecReport(
-                venue=o.venue, symbol=o.symbol, client_id=o.client_id,
-                venue_order_id=a.venue_order_id, exec_type=ExecType.NEW,
-                status=OrderStatus.NEW, side=o.side, price_ticks=o.price_ticks, lots=o.lots,
-                ts_event=a.ts_event, ts_recv=ts_recv)))
+            known = self.orders.get(o.client_id)
+            if known is None:
+                sent = tick = decision = 0
+            else:
+                sent, tick, decision = known[1], known[0].ts_tick_recv, known[0].ts_decision
+                if ts_recv and sent:
+                    self.ack_ns.record(max(ts_recv - sent, 0))
+            self.reports.append(build_exec_report(
+                o.venue, o.symbol, o.client_id, a.venue_order_id, ExecType.NEW,
+                OrderStatus.NEW, o.side, o.price_ticks, o.lots, 0, 0, 0, ZERO_FEE, "", "", False,
+                RejectReason.NONE, "", a.ts_event, ts_recv, sent, tick, decision))
         # a cancel ack carries no fill state: the venue's canceled report (response or
         # private stream) is what moves the order, so nothing is invented here
 
@@ -350,7 +359,8 @@ class GatewayCore:
 
     def _batched(self, out: list[str], rids: list[str | None]) -> list[str]:
         """Runs of consecutive place frames -> batch frames of up to `max_place_batch`."""
-        assert self._batch is not None
+        batch = self._batch
+        assert batch is not None
         merged: list[str] = []
         run: list[int] = []
 
@@ -360,7 +370,7 @@ class GatewayCore:
                 if len(chunk) == 1:
                     merged.append(out[chunk[0]])
                 else:
-                    merged.append(self._batch([rids[i] for i in chunk]))
+                    merged.append(batch([rids[i] for i in chunk]))
                     self.counters["batches_sent"] += 1
             run.clear()
 

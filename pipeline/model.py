@@ -23,7 +23,7 @@ class Side(IntEnum):
     SELL = -1
 
     @property
-    def opposite(self) -> "Side":
+    def opposite(self) -> Side:
         return Side.SELL if self is Side.BUY else Side.BUY
 
 
@@ -53,8 +53,13 @@ class OrderStatus(IntEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED,
-                        OrderStatus.EXPIRED)
+        return self in TERMINAL_STATUSES
+
+
+# Hot paths (the gateway asks this of every report) test `status in TERMINAL_STATUSES`
+# directly: the same answer as `status.is_terminal` without a property call.
+TERMINAL_STATUSES: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 
 class RejectReason(IntEnum):
@@ -75,6 +80,40 @@ class RejectReason(IntEnum):
     BAD_SYMBOL = 12
     SELF_TRADE = 13
     OTHER = 99
+
+
+def _parts(d: Decimal) -> tuple[int, int] | None:
+    """A positive finite Decimal as (coefficient, exponent): d == c * 10**e; else None."""
+    if not d.is_finite() or d <= 0:
+        return None
+    _, digits, exp = d.as_tuple()
+    return int("".join(map(str, digits))), int(exp)
+
+
+def _ratio(d: Decimal, coef: int, exp: int, up: bool) -> int:
+    """ceil (up) or floor of `d / (coef * 10**exp)`, exactly, for a finite Decimal `d`."""
+    sign, digits, e = d.as_tuple()
+    c = int("".join(map(str, digits))) * (-1 if sign else 1)
+    shift = int(e) - exp
+    num, den = (c * 10 ** shift, coef) if shift >= 0 else (c, coef * 10 ** -shift)
+    return -(-num // den) if up else num // den
+
+
+# Decimal's default context carries 28 significant digits: a product of coefficients below this
+# is exact there, so integer math gives the very same answers
+_EXACT = 10 ** 28
+
+
+def _fixed(n: int, exp: int) -> str:
+    """`decimal_str(Decimal(n).scaleb(exp))` for n > 0, by string slicing."""
+    s = str(n)
+    if exp >= 0:
+        return s + "0" * exp
+    k = -exp
+    if len(s) <= k:
+        s = "0" * (k - len(s) + 1) + s
+    frac = s[-k:].rstrip("0")
+    return f"{s[:-k]}.{frac}" if frac else s[:-k]
 
 
 def decimal_str(value: Decimal) -> str:
@@ -110,11 +149,47 @@ class Instrument:
     venue_code: int | None = None
     tradable: bool = True
     _inv_tick: float = field(default=0.0, init=False, repr=False, compare=False)
+    # Integer forms of the filters (see `_integer_forms`); `_tick_c` 0 = none (Decimal path)
+    _tick_c: int = field(default=0, init=False, repr=False, compare=False)
+    _tick_e: int = field(default=0, init=False, repr=False, compare=False)
+    _lot_c: int = field(default=0, init=False, repr=False, compare=False)
+    _lot_e: int = field(default=0, init=False, repr=False, compare=False)
+    _limits: tuple[int, int | None, int, int | None] = field(
+        default=(0, None, 0, None), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.tick_size <= 0 or self.lot_size <= 0:
             raise ValueError(f"{self.venue}:{self.symbol}: tick and lot must be positive")
         object.__setattr__(self, "_inv_tick", float(1 / self.tick_size))
+        self._integer_forms()
+
+    def _integer_forms(self) -> None:
+        """Why: `check`, `format_price` and `format_qty` run for every order the gateway sends
+        and cost ~1 us each in Decimal arithmetic. Tick and lot as `coefficient * 10**exp`
+        and the filters as integer bounds on lots and on `lots * ticks` give the same answers
+        with int math wherever Decimal's own arithmetic is exact (products below 10**28, which
+        every real order is); anything larger takes the Decimal path."""
+        limits = (self.min_qty, self.min_notional, self.max_qty, self.max_notional)
+        if type(self.tick_size) is not Decimal or type(self.lot_size) is not Decimal or any(
+                (type(q) is not Decimal or not q.is_finite()) for q in limits[:2]) or any(
+                q is not None and (type(q) is not Decimal or not q.is_finite())
+                for q in limits[2:]):
+            return  # an odd instrument (built by hand): every answer the Decimal way
+        t, lt = _parts(self.tick_size), _parts(self.lot_size)
+        if t is None or lt is None or any(
+                abs(int(q.as_tuple().exponent)) > 60 or q.adjusted() > 60 or q.adjusted() < -60
+                for q in (self.tick_size, self.lot_size, *limits) if q is not None):
+            return  # an absurd scale: integer powers of ten that large buy nothing
+        (tc, te), (lc, le) = t, lt
+        # qty < min_qty <=> lots < ceil(min_qty / lot) for integer lots; alike for the others
+        min_lots = _ratio(self.min_qty, lc, le, up=True)
+        max_lots = None if self.max_qty is None else _ratio(self.max_qty, lc, le, up=False)
+        min_units = _ratio(self.min_notional, lc * tc, le + te, up=True)
+        max_units = (None if self.max_notional is None
+                     else _ratio(self.max_notional, lc * tc, le + te, up=False))
+        for name, v in (("_tick_c", tc), ("_tick_e", te), ("_lot_c", lc), ("_lot_e", le),
+                        ("_limits", (min_lots, max_lots, min_units, max_units))):
+            object.__setattr__(self, name, v)
 
     # -- prices ------------------------------------------------------------------------------
     def price_to_ticks(self, price: Decimal | float | str, side: Side | None = None) -> int:
@@ -150,6 +225,11 @@ class Instrument:
         return self.tick_size * ticks
 
     def format_price(self, ticks: int) -> str:
+        """`ticks` as the exact decimal string sent to the venue (no exponent, no trailing
+        zeros): `decimal_str(ticks_to_price(ticks))`, by integer formatting when exact."""
+        c = self._tick_c
+        if c and type(ticks) is int and 0 < ticks and ticks * c < _EXACT:
+            return _fixed(ticks * c, self._tick_e)
         return decimal_str(self.ticks_to_price(ticks))
 
     # -- sizes -------------------------------------------------------------------------------
@@ -162,6 +242,10 @@ class Instrument:
         return self.lot_size * lots
 
     def format_qty(self, lots: int) -> str:
+        """`lots` as the exact decimal string sent to the venue (see `format_price`)."""
+        c = self._lot_c
+        if c and type(lots) is int and 0 < lots and lots * c < _EXACT:
+            return _fixed(lots * c, self._lot_e)
         return decimal_str(self.lots_to_qty(lots))
 
     # -- filters -----------------------------------------------------------------------------
@@ -172,7 +256,28 @@ class Instrument:
         return qty % self.lot_size == 0
 
     def check(self, price_ticks: int | None, lots: int) -> RejectReason:
-        """Filter check of an order in ticks/lots; NONE when it passes."""
+        """Filter check of an order in ticks/lots; NONE when it passes. Integer bounds when
+        Decimal's arithmetic would be exact (see `_integer_forms`), else `_check_decimal`."""
+        lc = self._lot_c
+        if lc and type(lots) is int and (price_ticks is None or type(price_ticks) is int) \
+                and lots * lc < _EXACT:
+            if lots <= 0:
+                return RejectReason.BAD_SIZE
+            min_lots, max_lots, min_units, max_units = self._limits
+            if lots < min_lots or (max_lots is not None and lots > max_lots):
+                return RejectReason.BAD_SIZE
+            if price_ticks is None:
+                return RejectReason.NONE
+            if price_ticks <= 0:
+                return RejectReason.BAD_PRICE
+            units = lots * price_ticks
+            if units * lc * self._tick_c < _EXACT:
+                if units < min_units or (max_units is not None and units > max_units):
+                    return RejectReason.BAD_SIZE
+                return RejectReason.NONE
+        return self._check_decimal(price_ticks, lots)
+
+    def _check_decimal(self, price_ticks: int | None, lots: int) -> RejectReason:
         qty = self.lots_to_qty(lots)
         if lots <= 0 or qty < self.min_qty or (self.max_qty is not None and qty > self.max_qty):
             return RejectReason.BAD_SIZE

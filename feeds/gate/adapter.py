@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from feeds.adapter import Ack, Failure, HttpRequest, RateInfo, WsPlan
+from feeds.adapter import Failure, HttpRequest, WsPlan, make_ack, make_rate_info
 from feeds.gate.protocol import market, orders, symbols
 from feeds.gate.protocol.book_sync import BookSync
 from feeds.gate.protocol.constants import (
@@ -43,6 +43,8 @@ from feeds.gate.protocol.constants import (
 )
 from feeds.gate.protocol.errors import classify
 from feeds.gate.protocol.market_fast import parse_bbo_fast, parse_trade_fast
+from feeds.gate.protocol.orders_fast import GateOrdersFast
+from feeds.gate.protocol.requests_fast import cancel_frame, place_frame
 from feeds.gate.protocol.rest import RestRequest, public_request
 from feeds.gate.protocol.signing import Credentials
 from pipeline.marketdata import BookSnapshot, Control
@@ -137,6 +139,7 @@ class GateGatewayAdapter:
         self._login_id = ""
         self._logged_in = False
         self._subscribed: set[str] = set()
+        self._fast = GateOrdersFast()   # the common frames, see protocol/orders_fast.py
 
     def __repr__(self) -> str:
         return f"GateGatewayAdapter({self.creds!r})"
@@ -187,12 +190,17 @@ class GateGatewayAdapter:
     # -- orders --------------------------------------------------------------------------------
     def encode_place(self, order: NewOrder, inst: Instrument, req_id: str, now_ms: int) -> str:
         self._know(inst)
-        return orders.build_order_place(order, inst, req_id, now_ms // 1000)
+        # a limit order with plain ids: one f-string (`requests_fast`, the same bytes)
+        frame = place_frame(order, inst, req_id, now_ms // 1000)
+        return frame if frame is not None else \
+            orders.build_order_place(order, inst, req_id, now_ms // 1000)
 
     def encode_cancel(self, cancel: CancelOrder, inst: Instrument, req_id: str,
                       now_ms: int) -> str:
         self._know(inst)
-        return orders.build_order_cancel(cancel, inst, req_id, now_ms // 1000)
+        frame = cancel_frame(cancel, inst, req_id, now_ms // 1000)
+        return frame if frame is not None else \
+            orders.build_order_cancel(cancel, inst, req_id, now_ms // 1000)
 
     def encode_status(self, client_id: str, inst: Instrument, req_id: str, now_ms: int) -> str:
         self._know(inst)
@@ -201,7 +209,10 @@ class GateGatewayAdapter:
 
     def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
         out: list[Any] = []
-        for rec in orders.parse_private(frame, ts_recv, self.by_pair):
+        recs = self._fast.parse(frame, ts_recv, self.by_pair)
+        if recs is None:  # anything but the common frames, or odd: the strict parser decides
+            recs = orders.parse_private(frame, ts_recv, self.by_pair)
+        for rec in recs:
             if isinstance(rec, orders.ApiResponse):
                 out.extend(self._api(rec, ts_recv))
             else:
@@ -218,19 +229,21 @@ class GateGatewayAdapter:
                                       "reason": classify(r.err_label)})]
         out: list[Any] = []
         if r.channel == CH_ORDER_PLACE and r.ratelimit_limit and r.ratelimit_remain is not None:
-            out.append(RateInfo("orders", r.ratelimit_limit - r.ratelimit_remain,
-                                r.ratelimit_limit, 1.0))
+            out.append(make_rate_info("orders", r.ratelimit_limit - r.ratelimit_remain,
+                                      r.ratelimit_limit, 1.0))
         if not r.ok:
             out.append(Failure(r.request_id, r.reason, r.err_label, r.err_message))
             return out
         if r.ack:
             return out  # the request echo; the result follows
-        reports = orders.api_result_reports(r, self.by_pair, ts_recv)
+        reports = self._fast.api_result_reports(r, self.by_pair, ts_recv)
+        if reports is None:
+            reports = orders.api_result_reports(r, self.by_pair, ts_recv)
         if r.channel != CH_ORDER_PLACE or not reports:
             vid = ""
             if isinstance(r.result, dict) and r.result.get("id") is not None:
                 vid = str(r.result["id"])
-            out.append(Ack(r.request_id, vid, r.response_time_ns))
+            out.append(make_ack(r.request_id, vid, r.response_time_ns))
         out.extend(reports)
         return out
 

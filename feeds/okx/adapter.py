@@ -38,11 +38,13 @@ from feeds.okx.protocol.book_sync import BookSync
 from feeds.okx.protocol.errors import classify
 from feeds.okx.protocol.market_fast import parse_bbo_fast, parse_trade_fast
 from feeds.okx.protocol.ops import OpResponse
+from feeds.okx.protocol.orders_fast import OkxOrdersFast
+from feeds.okx.protocol.requests_fast import cancel_frame, op_frame, place_args
 from feeds.okx.protocol.rest import RestRequest
 from pipeline.errors import ProtocolError, VenueError
 from pipeline.marketdata import BookSnapshot, Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
-from pipeline.model import Instrument, RejectReason
+from pipeline.model import TERMINAL_STATUSES, Instrument, RejectReason
 
 PUBLIC_CHANNELS = (c.CH_BBO_TBT, c.CH_BOOKS, c.CH_TRADES)
 # A response to a text ping arrives within a second on a healthy link; 30 s of silence is what
@@ -145,10 +147,12 @@ class OkxGatewayAdapter:
         self._sessions = 0
         self._local: deque[Failure] = deque()            # answered at the next pong
         self._place_cid: dict[str, str] = {}             # req id -> client id (places)
-        self._place_args: dict[str, dict[str, Any]] = {}  # req id -> its order args
+        self._place_args: dict[str, str] = {}            # req id -> its order args (JSON)
         self._batches: dict[str, list[str]] = {}         # batch op id -> its places' req ids
         self._new_sent: OrderedDict[str, None] = OrderedDict()   # client ids whose NEW is out
         self._open: dict[str, OrderedDict[str, None]] = {}       # instId -> open ordIds
+        self._fast = OkxOrdersFast()                     # the common frames, see orders_fast
+        self._inst_id_of: dict[str, str] = {}            # symbol -> instId (to_venue, memo)
 
     def __repr__(self) -> str:
         return f"OkxGatewayAdapter({self.creds!r})"
@@ -205,13 +209,23 @@ class OkxGatewayAdapter:
         return market.build_ping()
 
     def encode_place(self, order: NewOrder, inst: Instrument, req_id: str, now_ms: int) -> str:
+        """The `order` op; its args are kept (as JSON text) so back-to-back places can go out
+        as one `batch-orders`. A limit order with plain ids is written by one f-string
+        (`requests_fast`, the same bytes); anything else by the general builder."""
         self._know(inst)
-        try:
-            args = orders.order_args(order, inst)
-            frame = orders.build_op(req_id, c.OP_ORDER, [args])
-        except ProtocolError as exc:
-            reason = (RejectReason.BAD_SYMBOL if inst.venue_code is None else RejectReason.OTHER)
-            return self._refused(req_id, reason, f"not sent: {exc.what}")
+        fast_args = place_args(order, inst)
+        frame = None if fast_args is None else op_frame(req_id, c.OP_ORDER, fast_args)
+        if fast_args is not None and frame is not None:
+            args = fast_args
+        else:
+            try:
+                d = orders.order_args(order, inst)
+                frame = orders.build_op(req_id, c.OP_ORDER, [d])
+            except ProtocolError as exc:
+                reason = (RejectReason.BAD_SYMBOL if inst.venue_code is None
+                          else RejectReason.OTHER)
+                return self._refused(req_id, reason, f"not sent: {exc.what}")
+            args = orders.args_json(d)
         self._place_cid[req_id] = order.client_id
         self._place_args[req_id] = args
         return frame
@@ -221,12 +235,19 @@ class OkxGatewayAdapter:
         client ids); its per-order results are answered per request id in `_batch_op`."""
         bid = "b" + req_ids[0]
         self._batches[bid] = list(req_ids)
-        return orders.build_op(bid, c.OP_BATCH_ORDERS,
-                               [self._place_args.pop(r) for r in req_ids])
+        args = [self._place_args.pop(r) for r in req_ids]
+        frame = op_frame(bid, c.OP_BATCH_ORDERS, ",".join(args)) \
+            if 1 <= len(args) <= c.MAX_BATCH else None
+        if frame is None:  # the general builder refuses it as before
+            return orders.build_op(bid, c.OP_BATCH_ORDERS, [orders.args_from_json(a) for a in args])
+        return frame
 
     def encode_cancel(self, cancel: CancelOrder, inst: Instrument, req_id: str,
                       now_ms: int) -> str:
         self._know(inst)
+        frame = cancel_frame(cancel, inst, req_id)
+        if frame is not None:
+            return frame
         try:
             return orders.build_cancel(cancel, inst, req_id)
         except ProtocolError as exc:
@@ -260,7 +281,10 @@ class OkxGatewayAdapter:
 
     def parse(self, frame: str | bytes, ts_recv: int) -> list[Any]:
         out: list[Any] = []
-        for rec in orders.parse_private(frame, ts_recv, self.by_inst_id):
+        recs = self._fast.parse(frame, ts_recv, self.by_inst_id)
+        if recs is None:  # anything but the common frames, or odd: the strict parser decides
+            recs = orders.parse_private(frame, ts_recv, self.by_inst_id)
+        for rec in recs:
             if isinstance(rec, ExecReport):
                 out.extend(self._push(rec))
             elif isinstance(rec, OpResponse):
@@ -284,12 +308,22 @@ class OkxGatewayAdapter:
             self._new_sent.popitem(last=False)
         return True
 
+    def _inst_id(self, symbol: str) -> str:
+        """`venue_symbol`, memoised (every report is tracked by its instId)."""
+        v = self._inst_id_of.get(symbol)
+        if v is None:
+            v = self.venue_symbol(symbol)
+            if len(self._inst_id_of) >= 4096:
+                self._inst_id_of.clear()
+            self._inst_id_of[symbol] = v
+        return v
+
     def _track(self, r: ExecReport) -> None:
-        inst = self.by_inst_id.get(self.venue_symbol(r.symbol))
+        inst = self.by_inst_id.get(self._inst_id(r.symbol))
         if inst is None or not r.venue_order_id:
             return
         book = self._open.setdefault(inst.venue_symbol, OrderedDict())
-        if r.status.is_terminal:
+        if r.status in TERMINAL_STATUSES:
             book.pop(r.venue_order_id, None)
         else:
             book[r.venue_order_id] = None

@@ -101,6 +101,15 @@ def _op(req_id: str, op: str, args: list[dict[str, Any]], exp_time_ms: int | Non
     return w.dumps(d)
 
 
+def args_json(args: dict[str, Any]) -> str:
+    """One op's args object as JSON text (what `build_op` writes for it inside `args`)."""
+    return w.dumps(args)
+
+
+def args_from_json(text: str) -> dict[str, Any]:
+    return w.as_obj(w.loads(text), "args")
+
+
 def build_login(creds: Credentials, timestamp_s: int) -> str:
     """`login` for /ws/v5/private; valid for 30 s after `timestamp_s` (Unix seconds)."""
     ts = str(int(timestamp_s))
@@ -441,6 +450,8 @@ __all__ = [
     "VenueFill",
     "VenueOrder",
     "WsRequest",
+    "args_from_json",
+    "args_json",
     "build_batch_cancel",
     "build_batch_orders",
     "build_cancel",

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.messages import ExecReport, ExecType
-from pipeline.model import Instrument, OrderStatus, Side
+from pipeline.model import TERMINAL_STATUSES, Instrument, OrderStatus, Side
 
 from . import _wire as w
 from . import constants as c
@@ -171,10 +171,10 @@ class PushDedup:
         non-terminal state reports always pass."""
         if report.exec_type is ExecType.TRADE and report.trade_id:
             first = self._first(("T", report.symbol, report.trade_id))
-            if report.status.is_terminal:
+            if report.status in TERMINAL_STATUSES:
                 self._first(("X", report.venue_order_id, ""))
             return first
-        if report.status.is_terminal:
+        if report.status in TERMINAL_STATUSES:
             return self._first(("X", report.venue_order_id, ""))
         return True
 

@@ -43,7 +43,7 @@ SAMPLES = [
     Command("status", "BTC/USDT|c1", 5),
     Record("risk_events", {"k": [1, "x"]}),
     InstrumentInfo("okx", "BTC/USDT", "BTC-USDT", "BTC", "USDT", Decimal("0.1"),
-                   Decimal("0.00000001"), Decimal("0.00001"), Decimal("1"), Decimal("0"), 17),
+                   Decimal("0.00000001"), Decimal("0.00001"), Decimal(1), Decimal(0), 17),
 ]
 
 
@@ -82,3 +82,22 @@ def test_malformed_payloads_are_value_errors() -> None:
                 orjson.dumps([_TAG_OF[Heartbeat], 1, 2])):
         with pytest.raises(ValueError):
             decode(bad)
+
+
+def test_build_exec_report_equals_the_constructor() -> None:
+    from pipeline.messages import ZERO_FEE, build_exec_report
+    fields_ = [getattr(REPORT, n) for n in _FIELDS[ExecReport]]
+    built = build_exec_report(*fields_)
+    assert type(built) is ExecReport and built == REPORT and repr(built) == repr(REPORT)
+    assert hash(built) == hash(REPORT) and decode(encode(built)) == REPORT
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.lots = 1  # type: ignore[misc]
+    assert ZERO_FEE == Decimal(0) and ExecReport("v", "s", "c", "", ExecType.NEW,
+                                                 OrderStatus.NEW, Side.BUY).fee is ZERO_FEE
+
+
+def test_with_order_stamps_builds_a_frozen_report() -> None:
+    stamped = with_order_stamps(REPORT, 7, 8, 9)
+    assert type(stamped) is ExecReport and stamped is not REPORT
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stamped.ts_sent = 1  # type: ignore[misc]
