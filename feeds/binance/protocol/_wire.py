@@ -202,6 +202,7 @@ def to_decimal(v: Num) -> Decimal:
 
 _FMT8_CACHE: dict[Decimal, str] = {}
 _FMT8_CACHE_MAX = 1 << 16
+_ZERO8, _NEG_ZERO8 = "0.00000000", "-0.00000000"
 
 
 def fmt8(v: Num) -> str:
@@ -210,8 +211,12 @@ def fmt8(v: Num) -> str:
     A simulated venue spells the same few thousand prices and sizes over and over (~3 us
     each), so finite non-zero Decimals are memoised by value: the spelling depends on the
     value only (1.0 and 1.00 both give "1.00000000"), except the sign of zero, which is
-    why zero is not cached. The cache is dropped whole when it fills."""
-    if type(v) is Decimal and v and v.is_finite():
+    why zero is not cached but answered directly (most fields of an execution report are a
+    zero of some exponent, all spelled "0.00000000", or "-0.00000000" when signed). The cache
+    is dropped whole when it fills."""
+    if type(v) is Decimal and v.is_finite():
+        if not v:
+            return _NEG_ZERO8 if v.is_signed() else _ZERO8
         s = _FMT8_CACHE.get(v)
         if s is None:
             if len(_FMT8_CACHE) >= _FMT8_CACHE_MAX:

@@ -44,3 +44,11 @@ def test_cached_equals_computed_on_many_values_and_the_cache_stays_bounded(
 def test_non_numbers_still_refused(bad: object) -> None:
     with pytest.raises(ProtocolError):
         w.fmt8(bad)
+
+
+@pytest.mark.parametrize("zero", ["0", "-0", "0E-7", "-0E-16", "0E+5", "0.00000", "-0.0"])
+def test_zeros_of_any_exponent_are_spelled_as_computed(zero: str) -> None:
+    """Zeros take a direct answer (most execution-report fields are one): it must be the
+    computed spelling, sign included."""
+    assert w.fmt8(D(zero)) == w._fmt8(D(zero))
+    assert D(zero) not in w._FMT8_CACHE
