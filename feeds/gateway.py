@@ -26,7 +26,7 @@ import aiohttp
 
 from feeds.adapter import GatewayAdapter, HttpRequest
 from feeds.gateway_core import COUNTERS, GatewayCore, StatusQuery
-from feeds.runner import fetch_json
+from feeds.runner import HttpStatusError, fetch_json
 from feeds.sim.endpoints import credentials_for, endpoints_for
 from feeds.ws import WsClient, WsSettings
 from pipeline import aio
@@ -170,7 +170,23 @@ class GatewayDriver:
         for inst in insts:  # sweep over REST too: catches orders we do not know about
             req = self.adapter.cancel_all_request(inst, int(time.time() * 1000))
             if req is not None:
-                asyncio.ensure_future(self._rest_quiet(req, "cancel-all"))
+                asyncio.ensure_future(self._rest_cancel_all(req, inst))
+
+    async def _rest_cancel_all(self, req: HttpRequest, inst: Instrument) -> None:
+        """The REST sweep of one symbol; a venue's "nothing to cancel" answer is not a
+        failure (an operator reading a kill's log must not see one that did not happen)."""
+        try:
+            await self._rest(req)
+        except asyncio.CancelledError:
+            raise
+        except HttpStatusError as exc:
+            empty = getattr(self.adapter, "cancel_all_found_nothing", None)
+            if empty is not None and empty(exc.status, exc.body):
+                log.info("%s: cancel-all %s: no open orders", self.venue, inst.symbol)
+            else:
+                log.warning("%s: cancel-all %s failed: %s", self.venue, inst.symbol, exc)
+        except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
+            log.warning("%s: cancel-all %s failed: %s", self.venue, inst.symbol, exc)
 
     async def _rest_quiet(self, req: HttpRequest, what: str) -> Any:
         try:

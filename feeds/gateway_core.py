@@ -92,8 +92,12 @@ class GatewayCore:
 
     def __post_init__(self) -> None:
         if self.enforce_venue_limits:
+            # the venue's bucket (sized to its windows by the adapter), unless our own
+            # ceiling is lower: then at most a second of that ceiling as burst
             rate = min(self.adapter.order_rate_per_s, self.max_orders_per_second)
-            burst = min(self.adapter.order_burst, max(int(rate), 1))
+            burst = self.adapter.order_burst
+            if self.max_orders_per_second < self.adapter.order_rate_per_s:
+                burst = min(burst, max(int(self.max_orders_per_second), 1))
         else:  # benchmarks against the simulator: our own ceiling only
             rate, burst = self.max_orders_per_second, max(int(self.max_orders_per_second), 1)
         self.bucket = TokenBucket(rate, burst, self.clock_ns())

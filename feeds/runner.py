@@ -70,13 +70,24 @@ def load_feed_adapter(venue: str, config: Any) -> FeedAdapter:
     return module.make_feed_adapter(config)  # type: ignore[no-any-return]
 
 
+class HttpStatusError(ProtocolError):
+    """A REST answer other than 200: the status and the start of the body kept apart, so a
+    caller can tell a venue's benign refusal (Binance -2011 on a cancel-all with nothing
+    open) from a failure without matching on the message."""
+
+    def __init__(self, path: str, status: int, body: bytes) -> None:
+        super().__init__("rest", f"{path}: HTTP {status}: {body[:200]!r}")
+        self.status = status
+        self.body = body[:4096]
+
+
 async def fetch_json(http: aiohttp.ClientSession, base: str, req: HttpRequest) -> Any:
     async with http.request(req.method, base + req.path, params=req.params or None,
                             headers=req.headers or None, data=req.body or None,
                             timeout=aiohttp.ClientTimeout(total=10)) as resp:
         body = await resp.read()
         if resp.status != 200:
-            raise ProtocolError("rest", f"{req.path}: HTTP {resp.status}: {body[:200]!r}")
+            raise HttpStatusError(req.path, resp.status, body)
         return orjson.loads(body)
 
 

@@ -26,6 +26,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from feeds.adapter import Failure, HttpRequest, RateInfo, WsPlan, make_ack, make_rate_info
 from feeds.binance.protocol import constants as C
 from feeds.binance.protocol import market, orders, symbols
@@ -44,16 +46,16 @@ from pipeline.errors import ProtocolError
 from pipeline.marketdata import BookSnapshot, Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
 from pipeline.model import Instrument
+from pipeline.ratelimit import bucket_under_window
 
 VENUE = C.VENUE
 FEED_CHANNELS = (C.CH_BOOK_TICKER, C.CH_DEPTH_100MS, C.CH_TRADE)
 SNAPSHOT_LIMIT = 1000              # weight 50; deep enough for any top-N we publish
 KEEPALIVE_AFTER_IDLE_S = 30.0      # a LIST_SUBSCRIPTIONS / ping when the socket is this quiet
 ROLLOVER_S = C.CONNECTION_LIFETIME_S - 15 * 60.0   # reconnect on our terms before the cut
-# The ORDERS limiter allows ORDERS_PER_10S in any 10 s window; a token bucket lets through at
-# most burst + 10 s * rate in one, so burst + 10 * rate == the limit keeps the gateway under it.
-ORDER_BURST = C.ORDERS_PER_10S // 5
-ORDER_RATE_PER_S = (C.ORDERS_PER_10S - ORDER_BURST) / 10.0
+# The ORDERS limiter allows ORDERS_PER_10S per 10 s window: a fifth of it as burst, the rest
+# spread so that no window, however aligned, sees more (`bucket_under_window`).
+ORDER_RATE_PER_S, ORDER_BURST = bucket_under_window(C.ORDERS_PER_10S, 10.0, 0.2)
 _KEEPALIVE_ID = "keepalive"
 _SESSION_PREFIX = "session"
 _MAX_TRACKED = 4096
@@ -351,6 +353,17 @@ class BinanceGatewayAdapter:
     def cancel_all_request(self, inst: Instrument, now_ms: int) -> HttpRequest | None:
         return _http(orders.build_rest_cancel_all(inst.venue_symbol, self.api_key, self.secret,
                                                   now_ms, recv_window=self.recv_window_ms))
+
+    def cancel_all_found_nothing(self, status: int, body: bytes) -> bool:
+        """Binance answers `DELETE /api/v3/openOrders` on a symbol with no open orders with
+        HTTP 400 and -2011 "Unknown order sent.": the sweep found nothing, not a failure."""
+        if status != 400:
+            return False
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(payload, dict) and payload.get("code") == C.E_CANCEL_REJECTED
 
     def deadman_request(self, now_ms: int, timeout_s: int) -> HttpRequest | None:
         # Binance spot has no cancel-on-disconnect or countdown (EXCHANGES.md §1.8); the

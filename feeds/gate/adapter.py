@@ -50,6 +50,7 @@ from feeds.gate.protocol.signing import Credentials
 from pipeline.marketdata import BookSnapshot, Control
 from pipeline.messages import CancelOrder, NewOrder
 from pipeline.model import Instrument
+from pipeline.ratelimit import bucket_under_window
 
 PUBLIC_CHANNELS = (CH_BOOK_TICKER, CH_ORDER_BOOK_UPDATE, CH_TRADES)
 PRIVATE_SUBSCRIPTIONS = (CH_ORDERS, CH_USERTRADES)
@@ -127,10 +128,10 @@ class GateFeedAdapter:
 # ============================================================================ gateway
 class GateGatewayAdapter:
     venue = VENUE
-    order_rate_per_s = float(LIMITS.ws_order_place_per_s)
-    # half the per-second allowance as burst: a full burst right after a steady second would
-    # otherwise put two windows' worth into one of Gate's 1 s windows
-    order_burst = max(LIMITS.ws_order_place_per_s // 2, 1)
+    # Gate counts places per second: a fifth of that as burst, the rest spread so that no
+    # second of Gate's sees more (`bucket_under_window`; a full-rate bucket plus a burst of 5
+    # let 15 into one second)
+    order_rate_per_s, order_burst = bucket_under_window(LIMITS.ws_order_place_per_s, 1.0, 0.2)
 
     def __init__(self, api_key: str, secret: str, clock_s: Callable[[], int] = _now_s) -> None:
         self.creds = Credentials(api_key, secret)

@@ -45,6 +45,7 @@ from pipeline.errors import ProtocolError, VenueError
 from pipeline.marketdata import BookSnapshot, Control
 from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
 from pipeline.model import TERMINAL_STATUSES, Instrument, RejectReason
+from pipeline.ratelimit import bucket_under_window
 
 PUBLIC_CHANNELS = (c.CH_BBO_TBT, c.CH_BOOKS, c.CH_TRADES)
 # A response to a text ping arrives within a second on a healthy link; 30 s of silence is what
@@ -121,12 +122,10 @@ class OkxFeedAdapter:
 
 # ============================================================================ gateway
 def _order_budget() -> tuple[float, int]:
-    """A token bucket (rate r, burst b) lets at most b + r*W orders into any window W. OKX
-    counts 60 places per 2 s (per instrument; the bucket is global, so conservative): a burst
-    of a quarter of that and the rest spread over the window never exceeds it."""
+    """OKX counts 60 places per 2 s (per instrument; the bucket is global, so conservative):
+    a quarter of that as burst, the rest spread so no window sees more (`bucket_under_window`)."""
     lim = c.PLACE_LIMIT
-    burst = max(lim.count // 4, 1)
-    return (lim.count - burst) / lim.window_s, burst
+    return bucket_under_window(lim.count, lim.window_s, 0.25)
 
 
 class OkxGatewayAdapter:

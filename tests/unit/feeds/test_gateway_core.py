@@ -150,6 +150,17 @@ def test_budget_burst_then_local_rate_limit_rejects() -> None:
     assert len(core.take()[0]) == 1
 
 
+def test_the_venues_burst_is_kept_unless_our_own_ceiling_is_lower() -> None:
+    """The adapter sizes rate and burst to the venue's windows (`bucket_under_window`): a slow
+    venue rate must not shrink that burst (Binance's 10 became 3 when the burst was capped at
+    a second of the venue's 3.96/s); our own lower ceiling caps it at one second of itself."""
+    slow = type("Slow", (Dialect,), {"order_rate_per_s": 3.96, "order_burst": 10})
+    core = GatewayCore(slow(), {"BTC/USDT": INST}, 1_000.0, Clock().ns, Clock().ms)
+    assert (core.bucket.rate, core.bucket.burst) == (3.96, 10)
+    capped = GatewayCore(slow(), {"BTC/USDT": INST}, 2.0, Clock().ns, Clock().ms)
+    assert (capped.bucket.rate, capped.bucket.burst) == (2.0, 2)
+
+
 def test_venue_rate_limit_error_backs_off_and_tells_the_engine() -> None:
     clock = Clock()
     core = _core(clock)

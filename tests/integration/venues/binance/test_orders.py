@@ -3,13 +3,15 @@ WS API connection to the simulated venue (signed frames verified by the venue's 
 the user-data stream subscribed on the same connection."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from decimal import Decimal
 
 import aiohttp
+import pytest
 
 from feeds.binance.adapter import make_gateway_adapter
-from feeds.runner import fetch_json
+from feeds.runner import HttpStatusError, fetch_json
 from feeds.sim.faults import MS, Chance, FaultPlan, Latency, VenueFaults
 from feeds.sim.venue import CROWD
 from pipeline.marketdata import Control
@@ -142,7 +144,7 @@ async def test_reconcile_open_orders_over_rest(gateway: GatewayHarness) -> None:
                                    adapter.open_orders_request(time.time_ns() // 1_000_000))
     reports = adapter.parse_open_orders(payload, time.time_ns())
     got = {r.client_id: r for r in reports}
-    assert set(got) == {*placed, "mm-rec-eth"}
+    assert set(got) == {*placed, "mm-rec-eth"}, gateway.of("mm-rec-eth")
     for cid, px in placed.items():
         r = got[cid]
         assert (r.exec_type, r.status, r.symbol, r.side) == (ExecType.STATUS, OrderStatus.NEW,
@@ -156,6 +158,18 @@ async def test_reconcile_open_orders_over_rest(gateway: GatewayHarness) -> None:
             gateway.instruments[BTC], time.time_ns() // 1_000_000))
     assert {o["origClientOrderId"] for o in body} == set(placed)
     assert {o.client_id for o in gateway.sim.venue.open_orders(KEY)} == {"mm-rec-eth"}
+    # a second sweep finds nothing: Binance's 400/-2011, which the adapter reads as "nothing
+    # open", while another refusal (a bad signature) stays a failure
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(HttpStatusError) as empty:
+            await fetch_json(http, gateway.sim.rest, adapter.cancel_all_request(
+                gateway.instruments[BTC], time.time_ns() // 1_000_000))
+        bad = adapter.cancel_all_request(gateway.instruments[BTC], time.time_ns() // 1_000_000)
+        bad = dataclasses.replace(bad, params={**bad.params, "signature": "0" * 64})
+        with pytest.raises(HttpStatusError) as refused:
+            await fetch_json(http, gateway.sim.rest, bad)
+    assert adapter.cancel_all_found_nothing(empty.value.status, empty.value.body)
+    assert not adapter.cancel_all_found_nothing(refused.value.status, refused.value.body)
 
 
 async def test_weight_limit_exceeded_is_rate_limited(gateway: GatewayHarness) -> None:

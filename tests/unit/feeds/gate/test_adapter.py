@@ -10,6 +10,7 @@ from feeds.gate.protocol.rest import RestRequest
 from pipeline.marketdata import Control
 from pipeline.messages import ExecReport, ExecType
 from pipeline.model import OrderStatus, RejectReason
+from pipeline.ratelimit import WINDOW_JITTER_S
 
 from .conftest import instrument, load
 
@@ -57,10 +58,13 @@ def _gw():
     return g
 
 
-def test_rate_limits_are_the_codec_constants() -> None:
+def test_order_budget_stays_under_gates_places_per_second() -> None:
+    """burst + rate * (1 s + jitter allowance) <= Gate's limit: no second of Gate's sees more
+    (the bucket at the full rate plus a burst of 5 let 15 into one)."""
     g = _gw()
-    assert g.order_rate_per_s == LIMITS.ws_order_place_per_s
-    assert 1 <= g.order_burst <= LIMITS.ws_order_place_per_s
+    assert 1 <= g.order_burst < LIMITS.ws_order_place_per_s
+    assert g.order_burst + g.order_rate_per_s * (1.0 + WINDOW_JITTER_S) \
+        <= LIMITS.ws_order_place_per_s + 1e-9
 
 
 def test_session_is_ready_only_after_login_and_both_private_subscriptions() -> None:
