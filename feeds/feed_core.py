@@ -42,6 +42,11 @@ from pipeline.marketdata import BBO, BookSnapshot, Control, DepthUpdate, Trade
 from shm.book import BOOK_CROSSED, BOOK_OK, BOOK_STALE, BOOK_SYNCING
 from shm.layout import KIND_BBO, KIND_TRADE, VENUE_IDS
 
+try:  # the compiled BBO hot path (feeds/_bbo_fast.pyx); optional: no compiler, pure Python
+    from feeds import _bbo_fast  # type: ignore[attr-defined]  # (no stubs for the module)
+except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+    _bbo_fast = None
+
 log = logging.getLogger(__name__)
 
 FLAG_FROM_BOOK = 1
@@ -97,10 +102,12 @@ class FeedCore:
             books.set_status(s.symbol_id, BOOK_SYNCING)
         # `on_frame(data, ts_recv)`: one WebSocket frame in, records out to the ring/books;
         # replies owed (pongs) collect in `self.replies` for the caller
+        self.bbo_path = "pure Python"  # which BBO hot path make_on_frame hands out (logged)
         self.on_frame: Callable[[str | bytes, int], None] = self.make_on_frame()
+        log.info("%s: BBO hot path: %s", self.venue, self.bbo_path)
 
     # -- frames ------------------------------------------------------------------------------
-    def make_on_frame(self, reply: Callable[[str], None] | None = None
+    def make_on_frame(self, reply: Callable[[str], None] | None = None, compiled: bool = True
                       ) -> Callable[[str | bytes, int], None]:
         """A frame callback for one connection: `reply(frame)` gets the frames owed back to
         that connection (pongs) as soon as its frame is handled; without `reply` they collect
@@ -115,7 +122,12 @@ class FeedCore:
         `feeds/<venue>/protocol/market_fast.py`) and the frame is one, its row goes straight
         into the ring — no record object, no dispatch. Any other frame (or one for a symbol we
         do not track) takes the general path: `adapter.parse` then `on_record`, where every
-        integrity rule lives. Both publish identical rows."""
+        integrity rule lives. Both publish identical rows.
+
+        Compiled: when `feeds._bbo_fast` is built and the adapter declares its `bbo_shape`,
+        the callback returned IS the compiled `BboFrameHandler`, which takes the BBO frames
+        itself (same counters, same ring bytes) and hands every other frame to the closure
+        below; `compiled=False` returns the closure alone (tests compare the two)."""
         c = self.counters.values
         parse = self.adapter.parse
         fast = getattr(self.adapter, "parse_bbo_fast", None)
@@ -168,7 +180,31 @@ class FeedCore:
                     reply(r)
                 replies.clear()
 
-        return on_frame
+        if not compiled or fast is None:
+            return on_frame
+        return self._compiled_bbo(on_frame, sid_of) or on_frame
+
+    def _compiled_bbo(self, slow: Callable[[str | bytes, int], None], sid_of: dict[str, int]
+                      ) -> Callable[[str | bytes, int], None] | None:
+        """The compiled BBO path wrapped around `slow`, or None (and `bbo_path` says why) when
+        it cannot stand in exactly: not built, no declared shape, or a ring that is not a
+        real tick `RingWriter` (a test double)."""
+        shape = getattr(self.adapter, "bbo_shape", None)
+        if _bbo_fast is None:
+            self.bbo_path = "pure Python (feeds._bbo_fast not built)"
+            return None
+        if shape is None:
+            self.bbo_path = "pure Python (the adapter declares no bbo_shape)"
+            return None
+        try:
+            handler: Callable[[str | bytes, int], None] = _bbo_fast.BboFrameHandler(
+                shape, slow, self.counters.values, sid_of, self.ring, self.clock,
+                self.venue_id, KIND_BBO)
+        except (TypeError, ValueError) as exc:
+            self.bbo_path = f"pure Python ({exc})"
+            return None
+        self.bbo_path = f"compiled (feeds._bbo_fast, {shape[0]})"
+        return handler
 
     def _dropped(self, exc: Exception) -> None:
         self.counters.values["parse_errors"] += 1

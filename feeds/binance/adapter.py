@@ -32,7 +32,7 @@ from feeds.adapter import Failure, HttpRequest, RateInfo, WsPlan, make_ack, make
 from feeds.binance.protocol import constants as C
 from feeds.binance.protocol import market, orders, symbols
 from feeds.binance.protocol.book_sync import BookSync
-from feeds.binance.protocol.market_fast import parse_bbo_fast, parse_trade_fast
+from feeds.binance.protocol.market_fast import BBO_SHAPE, parse_bbo_fast, parse_trade_fast
 from feeds.binance.protocol.orders import (
     AccountPosition,
     BalanceDelta,
@@ -73,6 +73,7 @@ class BinanceFeedAdapter:
     # the hot paths FeedCore tries first: a whole BBO / trade frame -> its row (or None)
     parse_bbo_fast = staticmethod(parse_bbo_fast)
     parse_trade_fast = staticmethod(parse_trade_fast)
+    bbo_shape = BBO_SHAPE  # what parse_bbo_fast matches: FeedCore may run it compiled
 
     def __init__(self, snapshot_limit: int = SNAPSHOT_LIMIT,
                  channels: tuple[str, ...] = FEED_CHANNELS) -> None:

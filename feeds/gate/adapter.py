@@ -42,7 +42,7 @@ from feeds.gate.protocol.constants import (
     VENUE,
 )
 from feeds.gate.protocol.errors import classify
-from feeds.gate.protocol.market_fast import parse_bbo_fast, parse_trade_fast
+from feeds.gate.protocol.market_fast import BBO_SHAPE, parse_bbo_fast, parse_trade_fast
 from feeds.gate.protocol.orders_fast import GateOrdersFast
 from feeds.gate.protocol.requests_fast import cancel_frame, place_frame
 from feeds.gate.protocol.rest import RestRequest, public_request
@@ -90,6 +90,7 @@ class GateFeedAdapter:
     # the hot paths FeedCore tries first: a whole BBO / trade frame -> its row (or None)
     parse_bbo_fast = staticmethod(parse_bbo_fast)
     parse_trade_fast = staticmethod(parse_trade_fast)
+    bbo_shape = BBO_SHAPE  # what parse_bbo_fast matches: FeedCore may run it compiled
 
     def __init__(self, clock_s: Callable[[], int] = _now_s) -> None:
         self.clock_s = clock_s

@@ -36,7 +36,7 @@ from feeds.okx.protocol import constants as c
 from feeds.okx.protocol import market, orders, symbols
 from feeds.okx.protocol.book_sync import BookSync
 from feeds.okx.protocol.errors import classify
-from feeds.okx.protocol.market_fast import parse_bbo_fast, parse_trade_fast
+from feeds.okx.protocol.market_fast import BBO_SHAPE, parse_bbo_fast, parse_trade_fast
 from feeds.okx.protocol.ops import OpResponse
 from feeds.okx.protocol.orders_fast import OkxOrdersFast
 from feeds.okx.protocol.requests_fast import cancel_frame, op_frame, place_args
@@ -80,6 +80,7 @@ class OkxFeedAdapter:
     # the hot paths FeedCore tries first: a whole BBO / trade frame -> its row (or None)
     parse_bbo_fast = staticmethod(parse_bbo_fast)
     parse_trade_fast = staticmethod(parse_trade_fast)
+    bbo_shape = BBO_SHAPE  # what parse_bbo_fast matches: FeedCore may run it compiled
 
     def __init__(self, snapshot_depth: int = c.REST_BOOK_MAX_SZ) -> None:
         self.snapshot_depth = snapshot_depth

@@ -26,10 +26,15 @@ from feeds.fast_paths import ID, MS_INT, NS_PER_MS, NUM, BboRow, TradeRow, plain
 
 from . import _wire
 
-_BOOK_TICKER = re.compile(
+_BOOK_TICKER_RE = re.compile(
     r'\{"stream":"[a-z0-9]{1,40}+@bookTicker","data":\{"u":' + ID
     + r',"s":"([A-Z0-9]{1,40}+)","b":' + NUM + ',"B":' + NUM + ',"a":' + NUM
-    + ',"A":' + NUM + r"\}\}").fullmatch
+    + ',"A":' + NUM + r"\}\}")
+_BOOK_TICKER = _BOOK_TICKER_RE.fullmatch
+
+# (name, pattern): the frame shape above, for the compiled hot path (`feeds/_bbo_fast.pyx`),
+# which mirrors this very pattern and refuses to stand in once it differs
+BBO_SHAPE = ("binance", _BOOK_TICKER_RE.pattern)
 
 
 def parse_bbo_fast(frame: str | bytes) -> BboRow | None:

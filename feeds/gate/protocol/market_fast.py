@@ -28,11 +28,16 @@ from . import _wire
 
 _INT = r"(?:0|[1-9][0-9]{0,19}+)"                  # any JSON int of up to 20 digits, no sign
 
-_BOOK_TICKER = re.compile(
+_BOOK_TICKER_RE = re.compile(
     r'\{"time":' + _INT + ',"time_ms":' + _INT
     + r',"channel":"spot\.book_ticker","event":"update","result":\{"t":' + MS_INT + ',"u":' + ID
     + r',"s":"([A-Z0-9_]{1,40}+)","b":' + NUM + ',"B":' + NUM + ',"a":' + NUM
-    + ',"A":' + NUM + r"\}\}").fullmatch
+    + ',"A":' + NUM + r"\}\}")
+_BOOK_TICKER = _BOOK_TICKER_RE.fullmatch
+
+# (name, pattern): the frame shape above, for the compiled hot path (`feeds/_bbo_fast.pyx`),
+# which mirrors this very pattern and refuses to stand in once it differs
+BBO_SHAPE = ("gate", _BOOK_TICKER_RE.pattern)
 
 
 def parse_bbo_fast(frame: str | bytes) -> BboRow | None:

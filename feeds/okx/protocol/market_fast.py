@@ -29,9 +29,14 @@ from . import _wire
 _LEVEL = r'\[\[' + NUM + ',' + NUM + r',"[0-9]{1,20}+","[0-9]{1,20}+"\]\]'
 _MS = '"' + MS_DIGITS + '"'  # a string of ms
 
-_BBO_TBT = re.compile(
+_BBO_TBT_RE = re.compile(
     r'\{"arg":\{"channel":"bbo-tbt","instId":"([A-Z0-9-]{1,40}+)"\},"data":\[\{"asks":'
-    + _LEVEL + ',"bids":' + _LEVEL + ',"ts":' + _MS + ',"seqId":' + ID + r"\}\]\}").fullmatch
+    + _LEVEL + ',"bids":' + _LEVEL + ',"ts":' + _MS + ',"seqId":' + ID + r"\}\]\}")
+_BBO_TBT = _BBO_TBT_RE.fullmatch
+
+# (name, pattern): the frame shape above, for the compiled hot path (`feeds/_bbo_fast.pyx`),
+# which mirrors this very pattern and refuses to stand in once it differs
+BBO_SHAPE = ("okx", _BBO_TBT_RE.pattern)
 
 
 def parse_bbo_fast(frame: str | bytes) -> BboRow | None:
