@@ -55,3 +55,39 @@ def plain_levels(v: Any, width: int) -> list[tuple[float, float]] | None:
         return None
     it = map(float, _flat(v if width == 2 else map(_pair, v)))
     return list(zip(it, it))
+
+
+# -- the order fast paths' per-instrument memos (`feeds/<venue>/protocol/orders_fast.py`) -------
+MEMO_MAX = 4096   # entries per memo table; a full table is dropped whole
+
+
+class InstrumentMemo:
+    """One instrument's memo: wire string -> ticks (prices), -> lots (sizes), and for Gate
+    (amount, left) -> filled lots; each value as the venue's strict conversion gave it."""
+
+    __slots__ = ("filled", "inst", "lots", "ticks")
+
+    def __init__(self, inst: Any) -> None:
+        self.inst = inst
+        self.ticks: dict[str, int] = {}
+        self.lots: dict[str, int] = {}
+        self.filled: dict[tuple[str, str], int] = {}
+
+
+def remember(table: dict[Any, int], key: Any, value: int) -> int:
+    """`table[key] = value` in a bounded memo; returns `value`."""
+    if len(table) >= MEMO_MAX:
+        table.clear()
+    table[key] = value
+    return value
+
+
+def memo_for(memos: dict[str, InstrumentMemo], venue_symbol: str, inst: Any) -> InstrumentMemo:
+    """The memo of `venue_symbol`; a re-listed instrument (another `Instrument` object)
+    starts a fresh one."""
+    g = memos.get(venue_symbol)
+    if g is None or g.inst is not inst:
+        if len(memos) >= MEMO_MAX:
+            memos.clear()
+        g = memos[venue_symbol] = InstrumentMemo(inst)
+    return g

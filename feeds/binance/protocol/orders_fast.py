@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 
+from feeds.fast_paths import MEMO_MAX, memo_for
+from feeds.fast_paths import InstrumentMemo as _Grid
 from pipeline.errors import ProtocolError
 from pipeline.messages import build_exec_report
 from pipeline.model import Instrument, RejectReason, Side
@@ -49,7 +51,6 @@ _loads = orjson.loads
 _new = object.__new__
 _NS_PER_MS = 1_000_000
 _I64 = 1 << 63
-_MEMO_MAX = 4096
 _VENUE = w.VENUE
 _BUY, _SELL = Side.BUY, Side.SELL
 _R_NONE, _R_OTHER, _R_SELF = RejectReason.NONE, RejectReason.OTHER, RejectReason.SELF_TRADE
@@ -105,15 +106,6 @@ def _ms(v: Any) -> int:
     raise _DECLINE
 
 
-class _Grid:
-    """One instrument's memo: wire string -> ticks / lots (`_nearest(get_dec(..))`)."""
-
-    __slots__ = ("inst", "lots", "ticks")
-
-    def __init__(self, inst: Instrument) -> None:
-        self.inst = inst
-        self.ticks: dict[str, int] = {}
-        self.lots: dict[str, int] = {}
 
 
 def _steps(table: dict[str, int], v: Any, step: Decimal) -> int:
@@ -123,7 +115,7 @@ def _steps(table: dict[str, int], v: Any, step: Decimal) -> int:
             n = _nearest(w.to_dec(v, "number"), step)
         except (ProtocolError, ArithmeticError, ValueError):
             raise _DECLINE from None
-        if len(table) >= _MEMO_MAX:
+        if len(table) >= MEMO_MAX:
             table.clear()
         table[v] = n
     return n
@@ -148,18 +140,13 @@ class BinanceOrdersFast:
                 d = w.to_dec(v, "number", signed)
             except ProtocolError:
                 raise _DECLINE from None
-            if len(table) >= _MEMO_MAX:
+            if len(table) >= MEMO_MAX:
                 table.clear()
             table[v] = d
         return d
 
     def _grid(self, symbol: str, inst: Instrument) -> _Grid:
-        g = self._grids.get(symbol)
-        if g is None or g.inst is not inst:  # a re-listed instrument starts a fresh memo
-            if len(self._grids) >= _MEMO_MAX:
-                self._grids.clear()
-            g = self._grids[symbol] = _Grid(inst)
-        return g
+        return memo_for(self._grids, symbol, inst)
 
     def parse(self, frame: str | bytes, ts_recv: int, instruments: Mapping[str, Instrument]
               ) -> list[Any] | None:

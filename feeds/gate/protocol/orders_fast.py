@@ -27,6 +27,8 @@ from typing import Any
 
 import orjson
 
+from feeds.fast_paths import InstrumentMemo as _Grid
+from feeds.fast_paths import memo_for, remember
 from pipeline.errors import ProtocolError
 from pipeline.messages import ZERO_FEE, ExecReport, ExecType, build_exec_report
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
@@ -40,7 +42,6 @@ _loads = orjson.loads
 _new = object.__new__
 _NS_PER_MS = 1_000_000
 _NS_PER_S = 1_000_000_000
-_MEMO_MAX = 4096
 _VENUE = w.VENUE
 _BUY, _SELL = Side.BUY, Side.SELL
 _R_NONE = RejectReason.NONE
@@ -120,24 +121,8 @@ def _event_ns(d: dict[str, Any]) -> int:
     return 0
 
 
-class _Grid:
-    """One instrument's memo: price string -> ticks (0 for a zero price), amount string ->
-    lots, (amount, left) -> filled lots; each as the strict conversion gave it."""
-
-    __slots__ = ("filled", "inst", "lots", "ticks")
-
-    def __init__(self, inst: Instrument) -> None:
-        self.inst = inst
-        self.ticks: dict[str, int] = {}
-        self.lots: dict[str, int] = {}
-        self.filled: dict[tuple[str, str], int] = {}
 
 
-def _remember(table: dict[Any, int], key: Any, value: int) -> int:
-    if len(table) >= _MEMO_MAX:
-        table.clear()
-    table[key] = value
-    return value
 
 
 def _ticks(g: _Grid, v: Any) -> int:
@@ -149,7 +134,7 @@ def _ticks(g: _Grid, v: Any) -> int:
             t = exact_ticks(g.inst, price) if price else 0
         except (ProtocolError, ArithmeticError, ValueError):
             raise _DECLINE from None
-        _remember(g.ticks, v, t)
+        remember(g.ticks, v, t)
     return t
 
 
@@ -161,7 +146,7 @@ def _lots(g: _Grid, v: Any) -> int:
             n = exact_lots(g.inst, w.to_dec(v, "amount"))
         except (ProtocolError, ArithmeticError, ValueError):
             raise _DECLINE from None
-        _remember(g.lots, v, n)
+        remember(g.lots, v, n)
     return n
 
 
@@ -179,7 +164,7 @@ def _filled(g: _Grid, amount: Any, left: Any) -> int:
             n = exact_lots(g.inst, filled, "filled amount")
         except (ProtocolError, ArithmeticError, ValueError):
             raise _DECLINE from None
-        _remember(g.filled, key, n)
+        remember(g.filled, key, n)
     return n
 
 
@@ -192,12 +177,7 @@ class GateOrdersFast:
         self._grids: dict[str, _Grid] = {}
 
     def _grid(self, pair: str, inst: Instrument) -> _Grid:
-        g = self._grids.get(pair)
-        if g is None or g.inst is not inst:  # a re-listed instrument starts a fresh memo
-            if len(self._grids) >= _MEMO_MAX:
-                self._grids.clear()
-            g = self._grids[pair] = _Grid(inst)
-        return g
+        return memo_for(self._grids, pair, inst)
 
     # -- frames ------------------------------------------------------------------------------
     def parse(self, frame: str | bytes, ts_recv: int, instruments: Mapping[str, Instrument]

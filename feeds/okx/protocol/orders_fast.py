@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 
+from feeds.fast_paths import MEMO_MAX, memo_for
+from feeds.fast_paths import InstrumentMemo as _Grid
 from pipeline.errors import ProtocolError
 from pipeline.messages import ZERO_FEE, ExecReport, ExecType, build_exec_report
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
@@ -44,7 +46,6 @@ _JSONDecodeError = orjson.JSONDecodeError
 _new = object.__new__
 _NS_PER_MS = w.NS_PER_MS
 _MAX_INT64 = 1 << 63
-_MEMO_MAX = 4096
 _VENUE = w.VENUE
 _NEW, _TRADE, _CANCELED, _EXPIRED, _STATUS_X = (ExecType.NEW, ExecType.TRADE, ExecType.CANCELED,
                                                 ExecType.EXPIRED, ExecType.STATUS)
@@ -82,16 +83,6 @@ class _OpResponseDraft:
     __slots__ = OpResponse.__slots__  # type: ignore[attr-defined]
 
 
-class _Grid:
-    """One instrument's memo: wire string -> ticks (prices) / lots (sizes), as the strict
-    conversion (`_wire.to_dec` then `reports.exact_ticks` / `exact_lots`) gave them."""
-
-    __slots__ = ("inst", "lots", "ticks")
-
-    def __init__(self, inst: Instrument) -> None:
-        self.inst = inst
-        self.ticks: dict[str, int] = {}
-        self.lots: dict[str, int] = {}
 
 
 def _ticks(g: _Grid, v: Any) -> int:
@@ -104,7 +95,7 @@ def _ticks(g: _Grid, v: Any) -> int:
             t = exact_ticks(g.inst, w.to_dec(v, "px"))
         except ProtocolError:
             raise _DECLINE from None
-        if len(g.ticks) >= _MEMO_MAX:
+        if len(g.ticks) >= MEMO_MAX:
             g.ticks.clear()
         g.ticks[v] = t
     return t
@@ -120,7 +111,7 @@ def _lots(g: _Grid, v: Any) -> int | None:
             n = exact_lots(g.inst, w.to_dec(v, "sz"))
         except ProtocolError:
             raise _DECLINE from None
-        if len(g.lots) >= _MEMO_MAX:
+        if len(g.lots) >= MEMO_MAX:
             g.lots.clear()
         g.lots[v] = n
     return n
@@ -169,12 +160,7 @@ class OkxOrdersFast:
         self._grids: dict[str, _Grid] = {}
 
     def _grid(self, inst_id: str, inst: Instrument) -> _Grid:
-        g = self._grids.get(inst_id)
-        if g is None or g.inst is not inst:  # a re-listed instrument starts a fresh memo
-            if len(self._grids) >= _MEMO_MAX:
-                self._grids.clear()
-            g = self._grids[inst_id] = _Grid(inst)
-        return g
+        return memo_for(self._grids, inst_id, inst)
 
     def parse(self, frame: str | bytes, ts_recv: int, instruments: Mapping[str, Instrument]
               ) -> list[Any] | None:
