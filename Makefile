@@ -8,7 +8,11 @@ PYTEST_ARGS ?=
 
 .PHONY: install run test bench clean
 
-$(STAMP): pyproject.toml
+# What the compiled extensions are built from (setup.py lists them): a change rebuilds them.
+CYTHON_SRC := $(shell find feeds engine pipeline -name '*.pyx' -o -name '*.pxd' 2>/dev/null)
+CYTHON_PY  := $(wildcard $(patsubst %.pxd,%.py,$(filter %.pxd,$(CYTHON_SRC))))
+
+$(STAMP): pyproject.toml setup.py $(CYTHON_SRC) $(CYTHON_PY)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'

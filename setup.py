@@ -1,12 +1,18 @@
-"""Build hook for the one compiled module, `feeds._bbo_fast` (the feed's BBO hot path).
+"""Build hook for the compiled hot paths (Cython). Everything else is in pyproject.toml.
 
-Everything else is declared in pyproject.toml. The extension is optional: without Cython or a
-C compiler the install still succeeds and the feed runs its pure-Python hot path (FeedCore
-logs which one is active at start).
+Each entry of `COMPILED` is one optional extension: without Cython or a C compiler the install
+still succeeds and the pure-Python code runs (each compiled path logs or reports which one is
+active). `make install` rebuilds when setup.py, a `.pyx`/`.pxd` or the `.py` a `.pxd`
+augments changes (see the Makefile's stamp), so a compiled module never lags its source.
 """
 from __future__ import annotations
 
 from setuptools import Extension, setup
+
+# (module, source): a `.pyx`, or a `.py` compiled with the `.pxd` beside it (pure Python mode)
+COMPILED: list[tuple[str, str]] = [
+    ("feeds._bbo_fast", "feeds/_bbo_fast.pyx"),
+]
 
 
 def _extensions() -> list[Extension]:
@@ -14,8 +20,8 @@ def _extensions() -> list[Extension]:
         from Cython.Build import cythonize
     except ImportError:  # e.g. --no-build-isolation without Cython: pure Python it is
         return []
-    ext = Extension("feeds._bbo_fast", ["feeds/_bbo_fast.pyx"], optional=True)
-    return cythonize([ext], language_level=3, quiet=True)  # type: ignore[no-any-return]
+    exts = [Extension(mod, [src], optional=True) for mod, src in COMPILED]
+    return cythonize(exts, language_level=3, quiet=True)  # type: ignore[no-any-return]
 
 
 setup(ext_modules=_extensions())
