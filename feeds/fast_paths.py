@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 # (venue_symbol, bid_px, bid_sz, ask_px, ask_sz, ts_event ns, update_id)
 BboRow = tuple[str, float, float, float, float, int, int]
@@ -74,7 +74,10 @@ class InstrumentMemo:
         self.filled: dict[tuple[str, str], int] = {}
 
 
-def remember(table: dict[Any, int], key: Any, value: int) -> int:
+_V = TypeVar("_V")
+
+
+def remember(table: dict[Any, _V], key: Any, value: _V) -> _V:
     """`table[key] = value` in a bounded memo; returns `value`."""
     if len(table) >= MEMO_MAX:
         table.clear()

@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from feeds.fast_paths import MEMO_MAX, memo_for
 from feeds.fast_paths import InstrumentMemo as _Grid
+from feeds.fast_paths import memo_for, remember
 from pipeline.errors import ProtocolError
 from pipeline.messages import build_exec_report
 from pipeline.model import Instrument, RejectReason, Side
@@ -115,9 +115,7 @@ def _steps(table: dict[str, int], v: Any, step: Decimal) -> int:
             n = _nearest(w.to_dec(v, "number"), step)
         except (ProtocolError, ArithmeticError, ValueError):
             raise _DECLINE from None
-        if len(table) >= MEMO_MAX:
-            table.clear()
-        table[v] = n
+        remember(table, v, n)
     return n
 
 
@@ -140,9 +138,7 @@ class BinanceOrdersFast:
                 d = w.to_dec(v, "number", signed)
             except ProtocolError:
                 raise _DECLINE from None
-            if len(table) >= MEMO_MAX:
-                table.clear()
-            table[v] = d
+            remember(table, v, d)
         return d
 
     def _grid(self, symbol: str, inst: Instrument) -> _Grid:

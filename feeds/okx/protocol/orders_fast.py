@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from feeds.fast_paths import MEMO_MAX, memo_for
 from feeds.fast_paths import InstrumentMemo as _Grid
+from feeds.fast_paths import memo_for, remember
 from pipeline.errors import ProtocolError
 from pipeline.messages import ZERO_FEE, ExecReport, ExecType, build_exec_report
 from pipeline.model import Instrument, OrderStatus, RejectReason, Side
@@ -95,9 +95,7 @@ def _ticks(g: _Grid, v: Any) -> int:
             t = exact_ticks(g.inst, w.to_dec(v, "px"))
         except ProtocolError:
             raise _DECLINE from None
-        if len(g.ticks) >= MEMO_MAX:
-            g.ticks.clear()
-        g.ticks[v] = t
+        remember(g.ticks, v, t)
     return t
 
 
@@ -111,9 +109,7 @@ def _lots(g: _Grid, v: Any) -> int | None:
             n = exact_lots(g.inst, w.to_dec(v, "sz"))
         except ProtocolError:
             raise _DECLINE from None
-        if len(g.lots) >= MEMO_MAX:
-            g.lots.clear()
-        g.lots[v] = n
+        remember(g.lots, v, n)
     return n
 
 
