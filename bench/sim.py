@@ -283,7 +283,9 @@ def main() -> None:
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})  # the client on the other core
     base = baseline_rate(a.seconds)
+    from feeds.sim import fast
     out: dict[str, Any] = {"cores": os.cpu_count(), "seconds": a.seconds,
+                           "sim_hot_path": fast.describe(),   # what `hft sim` runs here too
                            "baseline_ws_push_mps": round(base)}
     for v in VENUES:
         md = venue_rate(v, a.seconds)

@@ -28,6 +28,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from feeds.sim import fast
 from feeds.sim.accounts import Accounts
 from feeds.sim.market import MarketSimulator, SymbolParams
 from feeds.sim.matching import MatchingEngine, SimOrder
@@ -161,17 +162,18 @@ def bench_market(arrivals: int) -> tuple[float, float]:
     return arrivals / dt, events / dt
 
 
-def run(quick: bool = False) -> dict[str, float | int]:
+def run(quick: bool = False) -> dict[str, float | int | str]:
     n = 20_000 if quick else 200_000
     ops = workload(n)
-    res: dict[str, float | int] = {"cores": os.cpu_count() or 0, "orders": n}
+    res: dict[str, float | int | str] = {"cores": os.cpu_count() or 0, "orders": n,
+                                         "hot_path": fast.describe()}
     res["engine_orders_per_s"] = round(bench_engine(ops, quiet=False))
-    res["engine_quiet_orders_per_s"] = round(bench_engine(ops, quiet=True))
+    quiet_rate = bench_engine(ops, quiet=True)
+    res["engine_quiet_orders_per_s"] = round(quiet_rate)
     naive_rate, resting = bench_naive(ops)
     res["naive_orders_per_s"] = round(naive_rate)
     res["book_orders_end"] = resting
-    res["ratio_vs_naive"] = round(res["engine_quiet_orders_per_s"] / res["naive_orders_per_s"],
-                                  2)
+    res["ratio_vs_naive"] = round(round(quiet_rate) / round(naive_rate), 2)
     arr, ev = bench_market(30_000 if quick else 300_000)
     res["market_arrivals_per_s"] = round(arr)
     res["market_events_per_s"] = round(ev)

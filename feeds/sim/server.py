@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from feeds.sim import fast
 from feeds.sim.endpoints import SIM_CREDENTIALS, sim_endpoints, sim_port
 from feeds.sim.faults import FaultPlan
 from feeds.sim.instruments import reference_price
@@ -160,6 +161,7 @@ async def serve(config: Config, stop: asyncio.Event, on_tick: Callable[[], None]
     for rv in running.values():
         rv.venue.faults = faults
     log.info("sim serving %s", ", ".join(f"{n}:{sim_port(config, n)}" for n in running))
+    log.info("sim market model and matching engine: %s", fast.describe())
     try:
         while not stop.is_set():
             now = time.time_ns()
