@@ -13,6 +13,11 @@ Baseline, measured in the same run on the same orders: the OMS cycle without the
 Also reported: the cycle with the portfolio update of each fill (the full engine-side cost of
 an order), and RMS.check alone.
 
+Two paths, measured back to back in the same run, rounds interleaved: the active one (the
+compiled `engine._oms_fast` / `engine._rms_fast` when built, `path` says which) and the pure
+Python classes (`engine.oms.PureOMS`, `engine.rms.PureRMS`), with the ratio between them. The
+headline `oms_rms_orders_per_s` is the active path's.
+
     python -m bench.oms [--json] [--quick]
 """
 from __future__ import annotations
@@ -26,10 +31,12 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from engine import oms as oms_mod
+from engine import rms as rms_mod
 from engine.client_ids import ClientIdFactory
-from engine.oms import OMS
+from engine.oms import OMS, PureOMS
 from engine.portfolio import Portfolio
-from engine.rms import RMS
+from engine.rms import RMS, PureRMS
 from pipeline.config import RiskConfig, SystemConfig
 from pipeline.messages import ExecReport, ExecType
 from pipeline.model import Instrument, OrderStatus, Side, TimeInForce
@@ -66,12 +73,12 @@ def _plan(n: int) -> list[tuple[str, Side, int, ExecReport, ExecReport]]:
 
 
 def _run(plan: list[tuple[str, Side, int, ExecReport, ExecReport]], with_rms: bool,
-         with_portfolio: bool) -> tuple[float, OMS, RMS]:
+         with_portfolio: bool, oms_cls: type = OMS, rms_cls: type = RMS) -> tuple[float, Any, Any]:
     insts = _instruments()
-    oms = OMS({v: ClientIdFactory(v, START_MS) for v in VENUES})
+    oms = oms_cls({v: ClientIdFactory(v, START_MS) for v in VENUES})
     risk = RiskConfig.model_validate({"max_orders_per_second": 1e12,
                                       "max_position_per_venue": 1.0, "max_position_total": 3.0})
-    rms = RMS(risk, SystemConfig.model_validate({"max_orders_per_second": 1e12}), insts)
+    rms = rms_cls(risk, SystemConfig.model_validate({"max_orders_per_second": 1e12}), insts)
     pf = Portfolio()
     create, on_report, check = oms.create, oms.on_report, rms.check
     tif = TimeInForce.POST_ONLY
@@ -100,10 +107,10 @@ def _run(plan: list[tuple[str, Side, int, ExecReport, ExecReport]], with_rms: bo
     return len(plan) / dt, oms, rms
 
 
-def _check_only(n: int) -> float:
+def _check_only(n: int, oms_cls: type = OMS, rms_cls: type = RMS) -> float:
     insts = _instruments()
-    oms = OMS({v: ClientIdFactory(v, START_MS) for v in VENUES})
-    rms = RMS(RiskConfig.model_validate({"max_orders_per_second": 1e12}),
+    oms = oms_cls({v: ClientIdFactory(v, START_MS) for v in VENUES})
+    rms = rms_cls(RiskConfig.model_validate({"max_orders_per_second": 1e12}),
               SystemConfig.model_validate({"max_orders_per_second": 1e12}), insts)
     pf = Portfolio()
     msgs = [oms.create(VENUES[i % 3], SYM, Side.BUY, FAIR - 5, 1, TimeInForce.POST_ONLY, 0)
@@ -119,22 +126,39 @@ def _check_only(n: int) -> float:
 def run(quick: bool = False) -> dict[str, Any]:
     n = 50_000 if quick else 300_000
     plan = _plan(n)
-    base, full, with_pf = [], [], []
+    paths = {"active": (OMS, RMS), "pure": (PureOMS, PureRMS)}
+    best: dict[str, dict[str, float]] = {p: {} for p in paths}
+
+    def keep(p: str, k: str, v: float) -> None:
+        best[p][k] = max(best[p].get(k, 0.0), v)
+
     for _ in range(1 if quick else 3):   # interleaved, best of: scheduling noise on 2 cores
-        base.append(_run(plan, False, False)[0])
-        full.append(_run(plan, True, False)[0])
-        with_pf.append(_run(plan, True, True)[0])
-    b, f, p = max(base), max(full), max(with_pf)
+        for p, (oc, rc) in paths.items():   # active and pure back to back, same orders
+            keep(p, "oms", _run(plan, False, False, oc, rc)[0])
+            keep(p, "full", _run(plan, True, False, oc, rc)[0])
+            keep(p, "pf", _run(plan, True, True, oc, rc)[0])
+            keep(p, "check", _check_only(n, oc, rc))
+    a, q = best["active"], best["pure"]
+    f = a["full"]
     return {
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],
+        "path_oms": oms_mod.HOT_PATH,
+        "path_rms": rms_mod.HOT_PATH,
         "orders": n,
         "oms_rms_orders_per_s": round(f),
         "oms_rms_us_per_order": round(1e6 / f, 2),
-        "baseline_oms_only_orders_per_s": round(b),
-        "rms_cost_ratio_vs_oms_only": round(b / f, 2),
-        "oms_rms_portfolio_orders_per_s": round(p),
-        "rms_check_only_per_s": round(_check_only(n)),
+        "baseline_oms_only_orders_per_s": round(a["oms"]),
+        "rms_cost_ratio_vs_oms_only": round(a["oms"] / f, 2),
+        "oms_rms_portfolio_orders_per_s": round(a["pf"]),
+        "rms_check_only_per_s": round(a["check"]),
+        "pure_oms_rms_orders_per_s": round(q["full"]),
+        "pure_oms_only_orders_per_s": round(q["oms"]),
+        "pure_oms_rms_portfolio_orders_per_s": round(q["pf"]),
+        "pure_rms_check_only_per_s": round(q["check"]),
+        "ratio_active_vs_pure_oms_rms": round(f / q["full"], 2),
+        "ratio_active_vs_pure_oms_only": round(a["oms"] / q["oms"], 2),
+        "ratio_active_vs_pure_rms_check": round(a["check"] / q["check"], 2),
         "target_orders_per_s": 200_000,
         "meets_target": f >= 200_000,
     }

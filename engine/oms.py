@@ -33,10 +33,12 @@ Hot path: plain slotted classes, dict lookups, no Decimal on ack/fill bookkeepin
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
+from importlib.util import find_spec
 
 from engine.client_ids import ClientIdFactory
 from pipeline.logging_setup import RateLimitedLog
@@ -246,6 +248,11 @@ class Order:
                 f"{self.filled_lots}/{self.lots}@{self.price_ticks} {self.status.name})")
 
 
+# The pure-Python record, whatever `Order` ends up being (the compiled one when built: see the
+# end of this module); the pure `OMS.create` always makes these.
+PureOrder = Order
+
+
 # -- events returned by on_report ------------------------------------------------------------
 @dataclass(slots=True)
 class OrderUpdated:
@@ -340,6 +347,7 @@ class OMS:
 
     def __init__(self, id_factories: dict[str, ClientIdFactory], retain_terminal: int = 100_000,
                  retain_trade_ids: int = 1_000_000) -> None:
+        log_hot_path()   # the engine makes its OMS at start: say which order path runs
         self.ids = id_factories
         self._next_id = {v: f.next_id for v, f in id_factories.items()}
         self.orders: dict[str, Order] = {}
@@ -408,7 +416,7 @@ class OMS:
         book = m.book
         # Order(...) with its fields stored here: no type call per order. The same values
         # as Order.__init__ (tests/unit/engine/test_oms.py checks every slot against it).
-        o = _new(Order)
+        o = _new(PureOrder)
         o.client_id = cid
         o.venue_order_id = ""
         o.venue = venue
@@ -801,3 +809,38 @@ class OMS:
             return sum(self.open_count.values())
         return self.open_count.get(venue, 0)
 
+
+
+# -- the compiled order path -------------------------------------------------------------------
+# `engine/_oms_fast.pyx` (Cython, optional: setup.py COMPILED) holds `Order` as a C struct and
+# compiled ports of `OMS.create`, `OMS.on_report` and `OMS._market`; every other method is the
+# pure code above, run on the compiled class's typed fields. `PureOMS` / `PureOrder` stay the
+# pure-Python classes either way (the tests and bench/oms.py run both side by side). Setting
+# HFT_PURE_PYTHON=1 in the environment keeps the pure path even when the extension is built.
+PureOMS = OMS
+HOT_PATH = "pure Python (engine._oms_fast not built)"
+if os.environ.get("HFT_PURE_PYTHON", "") not in ("", "0"):
+    HOT_PATH = "pure Python (HFT_PURE_PYTHON set)"
+elif find_spec("engine._oms_fast") is not None:
+    try:
+        from engine import _oms_fast  # type: ignore[attr-defined]  # (no stubs)
+    except ImportError as e:  # a record layout it does not know: refused at its import
+        HOT_PATH = f"pure Python (engine._oms_fast refused: {e})"
+        log.warning("OMS: %s", HOT_PATH)
+    else:
+        Order = _oms_fast.Order  # type: ignore[misc]
+
+        class OMS(_oms_fast.OmsCore, PureOMS):  # type: ignore[no-redef]
+            __doc__ = PureOMS.__doc__
+
+        HOT_PATH = "compiled (engine._oms_fast)"
+_logged = False
+
+
+def log_hot_path() -> str:
+    """Log (once per process) and return which order path runs: the engine calls it at start."""
+    global _logged
+    if not _logged:
+        _logged = True
+        log.info("OMS order path: %s", HOT_PATH)
+    return HOT_PATH

@@ -26,10 +26,13 @@ global HALTED; venue-level states recover by themselves when the venue or feed c
 """
 from __future__ import annotations
 
+import logging
+import os
 from collections import deque
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from enum import IntEnum
+from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from pipeline.config import RiskConfig, SystemConfig
@@ -39,6 +42,8 @@ from pipeline.model import Instrument, OrderType, Side
 if TYPE_CHECKING:
     from engine.oms import OMS
     from engine.portfolio import Portfolio
+
+log = logging.getLogger(__name__)
 
 DAY_NS = 86_400 * 1_000_000_000
 
@@ -136,6 +141,7 @@ class RMS:
     def __init__(self, risk: RiskConfig, system: SystemConfig,
                  instruments: dict[tuple[str, str], Instrument], keep_denials: int = 10_000,
                  ) -> None:
+        log_hot_path()   # the engine makes its RMS at start: say which check runs
         self.risk = risk
         self.instruments = instruments
         self.venues = sorted({v for v, _ in instruments})
@@ -435,3 +441,35 @@ def _reduces(pos: int, s: int, same_side_open: int) -> bool:
     if s > 0:
         return pos < 0 and pos + same_side_open <= 0
     return pos > 0 and pos - same_side_open >= 0
+
+
+# -- the compiled check --------------------------------------------------------------------
+# `engine/_rms_fast.pyx` (Cython, optional: setup.py COMPILED) holds the check's state as typed
+# fields and a compiled `check` that only ever passes orders: whatever would be denied (or is
+# unusual) goes to the pure `check` above on untouched state, so denials are the pure code's.
+# `PureRMS` stays the pure class; HFT_PURE_PYTHON=1 keeps the pure path even when built.
+PureRMS = RMS
+HOT_PATH = "pure Python (engine._rms_fast not built)"
+if os.environ.get("HFT_PURE_PYTHON", "") not in ("", "0"):
+    HOT_PATH = "pure Python (HFT_PURE_PYTHON set)"
+elif find_spec("engine._rms_fast") is not None:
+    try:
+        from engine import _rms_fast  # type: ignore[attr-defined]  # (no stubs)
+    except ImportError as e:  # a record layout it does not know: refused at its import
+        HOT_PATH = f"pure Python (engine._rms_fast refused: {e})"
+        log.warning("RMS: %s", HOT_PATH)
+    else:
+        class RMS(_rms_fast.RmsCore, PureRMS):  # type: ignore[no-redef]
+            __doc__ = PureRMS.__doc__
+
+        HOT_PATH = "compiled (engine._rms_fast)"
+_logged = False
+
+
+def log_hot_path() -> str:
+    """Log (once per process) and return which pre-trade check runs."""
+    global _logged
+    if not _logged:
+        _logged = True
+        log.info("RMS check path: %s", HOT_PATH)
+    return HOT_PATH
