@@ -12,6 +12,8 @@ from setuptools import Extension, setup
 # (module, source): a `.pyx`, or a `.py` compiled with the `.pxd` beside it (pure Python mode)
 COMPILED: list[tuple[str, str]] = [
     ("feeds._bbo_fast", "feeds/_bbo_fast.pyx"),
+    ("engine._rms_fast", "engine/_rms_fast.pyx"),
+    ("engine._oms_fast", "engine/_oms_fast.pyx"),
     ("feeds.sim.matching_core", "feeds/sim/matching_core.py"),
     ("feeds.sim.market_core", "feeds/sim/market_core.py"),
 ]
