@@ -42,6 +42,7 @@ from feeds.binance.protocol import symbols as S
 from feeds.binance.protocol.signing import verify_rest
 from feeds.sim.matching import Accepted, Canceled, Expired, Fill, OrderView, Rejected, Trade
 from feeds.sim.outbox import Outbox
+from feeds.sim.spellings import Spellings
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.errors import ProtocolError
 from pipeline.model import Instrument, OrderType, Side, TimeInForce
@@ -160,6 +161,47 @@ def _bn_tif(t: OrderType, tif: TimeInForce) -> str:
     return tif.name if t is OrderType.LIMIT and tif is not TimeInForce.POST_ONLY else "GTC"
 
 
+_ZERO8 = M.fmt8(0)   # an empty side of @bookTicker
+_E8 = 10 ** 8
+_FAST_MAX = 10 ** 26   # n * step * 1e8 below this: exact in Decimal's 28 digits as well
+
+
+def fmt8_of_multiple(step: Decimal) -> Callable[[int], str]:
+    """`n -> M.fmt8(step * n)` for the integer ticks or lots of a tick/lot `step`: by integer
+    arithmetic when `step` has at most 8 decimals (every listed instrument), where fmt8's
+    result is the fixed 8-decimal spelling of an exact value (zero is "0.00000000"); any
+    other case goes through fmt8 itself."""
+    sign, digits, exp = step.as_tuple()
+    if sign or not isinstance(exp, int) or exp < -8 or not step:
+        return lambda n: M.fmt8(step * n)
+    mult = int("".join(map(str, digits))) * 10 ** (exp + 8)   # step * 1e8, an integer
+
+    def spell(n: int) -> str:
+        if type(n) is not int or n < 0 or n * mult >= _FAST_MAX:
+            return M.fmt8(step * n)
+        v = n * mult
+        return f"{v // _E8}.{v % _E8:08d}"
+
+    return spell
+
+
+class _MdStreams:
+    """One instrument's market-data stream names and wire spellings, worked out once (every
+    push used to rebuild the names and format each number through Decimal)."""
+
+    __slots__ = ("bbo", "depth", "partial", "spell", "trade")
+
+    def __init__(self, inst: Instrument) -> None:
+        sym = inst.venue_symbol.lower()
+        self.spell = Spellings(fmt8_of_multiple(inst.tick_size),
+                               fmt8_of_multiple(inst.lot_size))
+        self.depth = (f"{sym}@depth", f"{sym}@depth@100ms")
+        self.partial = tuple((n, (f"{sym}@depth{n}", f"{sym}@depth{n}@100ms"))
+                             for n in C.PARTIAL_DEPTH_LEVELS)
+        self.bbo = (f"{sym}@bookTicker",)
+        self.trade = (f"{sym}@trade",)
+
+
 class BinanceFront:
     def __init__(self, venue: SimVenue, *, weight_limit: int = C.REQUEST_WEIGHT_PER_MINUTE,
                  orders_per_10s: int = C.ORDERS_PER_10S, orders_per_day: int = C.ORDERS_PER_DAY,
@@ -183,6 +225,7 @@ class BinanceFront:
         self._cids = itertools.count(1)
         self._held: _Held | None = None
         self.counters = {"rest": 0, "ws_api": 0, "stream_frames": 0, "errors": 0}
+        self._md: dict[str, _MdStreams] = {}   # market-data push: names, spellings
         venue.fronts.append(self)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -265,25 +308,30 @@ class BinanceFront:
                     self.counters["stream_frames"] += 1
                     break
 
+    def _md_for(self, inst: Instrument) -> _MdStreams:
+        md = self._md.get(inst.symbol)
+        if md is None:
+            md = self._md[inst.symbol] = _MdStreams(inst)
+        return md
+
     def on_depth(self, change: DepthChange) -> None:
         inst = change.instrument
-        sym = inst.venue_symbol.lower()
+        md = self._md_for(inst)
+        sp = md.spell
 
         def diff() -> str:
-            px, qx = inst.ticks_to_price, inst.lots_to_qty
-            return M.encode_depth_update(
-                inst.venue_symbol, change.first_seq, change.last_seq,
-                [(px(p), qx(q)) for p, q in change.bids],
-                [(px(p), qx(q)) for p, q in change.asks], change.ts_ns)
+            return M.encode_depth_update_spelled(
+                inst.venue_symbol, change.first_seq, change.last_seq, sp.levels(change.bids),
+                sp.levels(change.asks), change.ts_ns)
 
-        self._fan_out((f"{sym}@depth", f"{sym}@depth@100ms"), diff)
-        for n in C.PARTIAL_DEPTH_LEVELS:
-            self._fan_out((f"{sym}@depth{n}", f"{sym}@depth{n}@100ms"),
-                          functools.partial(self._partial, inst, n, change.last_seq))
+        self._fan_out(md.depth, diff)
+        for n, names in md.partial:
+            self._fan_out(names, functools.partial(self._partial, inst, n, change.last_seq))
 
     def _partial(self, inst: Instrument, n: int, last_seq: int) -> str:
-        bids, asks = self._levels(inst, n)
-        return M.encode_partial_depth(last_seq, bids, asks)
+        sp = self._md_for(inst).spell
+        bids, asks = self.venue.engines[inst.symbol].depth(n)
+        return M.encode_partial_depth_spelled(last_seq, sp.levels(bids), sp.levels(asks))
 
     def _levels(self, inst: Instrument, n: int
                 ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
@@ -293,17 +341,22 @@ class BinanceFront:
 
     def on_bbo(self, inst: Instrument, bid: tuple[int, int] | None,
                ask: tuple[int, int] | None, seq: int, ts_ns: int) -> None:
-        def frame() -> str:
-            bp, bq = (inst.ticks_to_price(bid[0]), inst.lots_to_qty(bid[1])) if bid else (0, 0)
-            ap, aq = (inst.ticks_to_price(ask[0]), inst.lots_to_qty(ask[1])) if ask else (0, 0)
-            return M.encode_bbo(inst.venue_symbol, bp, bq, ap, aq, seq)
+        md = self._md_for(inst)
+        sp = md.spell
 
-        self._fan_out((f"{inst.venue_symbol.lower()}@bookTicker",), frame)
+        def frame() -> str:
+            bp, bq = (sp.price(bid[0]), sp.qty(bid[1])) if bid else (_ZERO8, _ZERO8)
+            ap, aq = (sp.price(ask[0]), sp.qty(ask[1])) if ask else (_ZERO8, _ZERO8)
+            return M.encode_bbo_spelled(inst.venue_symbol, bp, bq, ap, aq, seq)
+
+        self._fan_out(md.bbo, frame)
 
     def on_trade(self, inst: Instrument, trade: Trade) -> None:
-        self._fan_out((f"{inst.venue_symbol.lower()}@trade",), lambda: M.encode_trade(
-            inst.venue_symbol, trade.trade_id, inst.ticks_to_price(trade.price_ticks),
-            inst.lots_to_qty(trade.lots), trade.taker_side, trade.ts_ns, self.clock()))
+        md = self._md_for(inst)
+        sp = md.spell
+        self._fan_out(md.trade, lambda: M.encode_trade_spelled(
+            inst.venue_symbol, trade.trade_id, sp.price(trade.price_ticks), sp.qty(trade.lots),
+            trade.taker_side, trade.ts_ns, self.clock()))
 
     def on_private(self, account: str, inst: Instrument, event: Any) -> None:
         if isinstance(event, Fill):

@@ -78,6 +78,7 @@ from feeds.gate.protocol.signing import verify_rest, verify_ws_channel
 from feeds.sim.gate_orders import DeskError, GateOrderDesk, PrivatePush
 from feeds.sim.matching import Trade
 from feeds.sim.outbox import Outbox
+from feeds.sim.spellings import Spellings
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.errors import ProtocolError
 from pipeline.model import Instrument, Side, decimal_str
@@ -125,6 +126,7 @@ class GateFront:
         self.sessions: set[Session] = set()
         self._n = itertools.count(1)
         self._held: list[tuple[Session, str]] | None = None
+        self._spellings: dict[str, Spellings] = {}   # market-data push
         venue.fronts.append(self)
 
     def now(self) -> int:
@@ -150,14 +152,22 @@ class GateFront:
     def _subscribers(self, channel: str, pair: str) -> list[Session]:
         return [s for s in self.sessions if pair in s.public[channel]]
 
+    def _spell(self, inst: Instrument) -> Spellings:
+        """`inst.format_price` / `format_qty`, memoised (see feeds/sim/spellings.py)."""
+        sp = self._spellings.get(inst.symbol)
+        if sp is None:
+            sp = self._spellings[inst.symbol] = Spellings(inst.format_price, inst.format_qty)
+        return sp
+
     def on_depth(self, change: DepthChange) -> None:
         inst = change.instrument
         subs = self._subscribers(CH_ORDER_BOOK_UPDATE, inst.venue_symbol)
         if not subs:
             return
-        frame = gm.encode_order_book_update(
-            inst.venue_symbol, change.first_seq, change.last_seq, _levels(inst, change.bids),
-            _levels(inst, change.asks), change.ts_ns, self.now())
+        sp = self._spell(inst)
+        frame = gm.encode_order_book_update_spelled(
+            inst.venue_symbol, change.first_seq, change.last_seq, sp.levels(change.bids),
+            sp.levels(change.asks), change.ts_ns, self.now())
         for s in subs:
             self._deliver(s, frame)
 
@@ -166,9 +176,11 @@ class GateFront:
         subs = self._subscribers(CH_BOOK_TICKER, inst.venue_symbol)
         if not subs:
             return
-        bp, bs = _level(inst, bid)
-        ap, as_ = _level(inst, ask)
-        frame = gm.encode_bbo(inst.venue_symbol, bp, bs, ap, as_, seq, ts_ns, self.now())
+        sp = self._spell(inst)
+        bp, bs = (sp.price(bid[0]), sp.qty(bid[1])) if bid is not None else ("0", "0")
+        ap, as_ = (sp.price(ask[0]), sp.qty(ask[1])) if ask is not None else ("0", "0")
+        frame = gm.encode_bbo_spelled(inst.venue_symbol, bp, bs, ap, as_, seq, ts_ns,
+                                      self.now())
         for s in subs:
             self._deliver(s, frame)
 
@@ -176,11 +188,11 @@ class GateFront:
         subs = self._subscribers(CH_TRADES, inst.venue_symbol)
         if not subs:
             return
-        frame = gm.encode_trade(inst.venue_symbol, trade.trade_id,
-                                inst.format_price(trade.price_ticks),
-                                inst.format_qty(trade.lots), trade.taker_side, trade.ts_ns,
-                                self.now(),
-                                global_id=self.desk.trade_wire_id(inst, trade.trade_id))
+        sp = self._spell(inst)
+        frame = gm.encode_trade_spelled(inst.venue_symbol, trade.trade_id,
+                                        sp.price(trade.price_ticks), sp.qty(trade.lots),
+                                        trade.taker_side, trade.ts_ns, self.now(),
+                                        global_id=self.desk.trade_wire_id(inst, trade.trade_id))
         for s in subs:
             self._deliver(s, frame)
 
@@ -708,12 +720,6 @@ class GateFront:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _level(inst: Instrument, lvl: tuple[int, int] | None) -> tuple[str, str]:
-    if lvl is None:
-        return "0", "0"
-    return inst.format_price(lvl[0]), inst.format_qty(lvl[1])
-
-
 def _levels(inst: Instrument, levels: list[tuple[int, int]]) -> list[tuple[str, str]]:
     return [(inst.format_price(p), inst.format_qty(q)) for p, q in levels]
 

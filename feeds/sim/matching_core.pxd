@@ -58,6 +58,9 @@ cdef class MatchingEngine:
     cpdef Py_ssize_t level_count(self, object side)
     @cython.locals(bs=_BookSide)
     cpdef object worst(self, object side)
+    cpdef tuple drain_depth(self)
+    @cython.locals(lv=dict, out=list, lvl=_Level)
+    cdef list _drain_side(self, _BookSide bs)
     cpdef list submit(self, object o, object now_ns)
     cpdef list submit_order(self, object account, object client_id, object side,
                             object price_ticks, long long lots, object type, object tif,

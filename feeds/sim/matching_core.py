@@ -280,6 +280,21 @@ class MatchingEngine:
             bs.changed = {}
         return out
 
+    def drain_depth(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """`drain_level_changes` split by side, as the depth publisher wants them: (bid
+        changes, ask changes), each (price_ticks, new total lots; 0 = gone), in change
+        order."""
+        return self._drain_side(self._bid), self._drain_side(self._ask)
+
+    def _drain_side(self, bs: _BookSide) -> list[tuple[int, int]]:
+        lv = bs.levels
+        out: list[tuple[int, int]] = []
+        for p in bs.changed:
+            lvl = lv.get(p)
+            out.append((p, lvl.total if lvl is not None else 0))
+        bs.changed = {}
+        return out
+
     def open_orders(self, account: str) -> list[OrderView]:
         return [self._view(o) for o in self._by_account.get(account, {}).values()]
 

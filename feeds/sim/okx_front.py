@@ -54,6 +54,7 @@ from feeds.okx.protocol.ops import OpItem
 from feeds.okx.protocol.signing import Credentials, parse_iso_timestamp, verify_rest
 from feeds.sim.matching import Accepted, Canceled, Expired, Fill, Rejected, Trade
 from feeds.sim.outbox import Outbox
+from feeds.sim.spellings import Spellings
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.model import Instrument, OrderType, Side, TimeInForce
 
@@ -142,6 +143,7 @@ class OkxFront:
         # frames (str) or order items (dict) raised while a request runs, per session
         self._held: list[tuple[Session, str | dict[str, Any]]] | None = None
         self._hint: tuple[str, str] = ("", "")    # (tag, tgtCcy) of the order being placed
+        self._spellings: dict[str, Spellings] = {}   # market-data push
         venue.fronts.append(self)
 
     def now(self) -> int:
@@ -184,13 +186,35 @@ class OkxFront:
             return int(seqs.get(symbol, self.venue.engines[symbol].sequence))
         return self.venue.engines[symbol].sequence
 
+    def _spell(self, inst: Instrument) -> Spellings:
+        """`inst.format_price` / `format_qty`, memoised (see feeds/sim/spellings.py)."""
+        sp = self._spellings.get(inst.symbol)
+        if sp is None:
+            sp = self._spellings[inst.symbol] = Spellings(inst.format_price, inst.format_qty)
+        return sp
+
+    def _wire_levels(self, inst: Instrument, levels: list[tuple[int, int]]
+                     ) -> list[list[str]]:
+        """`_levels_out(_levels(inst, levels))`, from the memo: the same strings."""
+        sp = self._spell(inst)
+        px, qx = sp.price, sp.qty
+        return [[px(p), qx(q), "0", "1" if q else "0"] for p, q in levels]
+
+    def _wire_top(self, inst: Instrument, lvl: tuple[int, int] | None) -> list[list[str]]:
+        """`_levels_out([_level(inst, lvl)])` (count "1"), or [] for an empty side."""
+        if lvl is None:
+            return []
+        sp = self._spell(inst)
+        return [[sp.price(lvl[0]), sp.qty(lvl[1]), "0", "1"]]
+
     def on_depth(self, change: DepthChange) -> None:
         inst = change.instrument
         subs = self._subscribers(c.CH_BOOKS, inst.venue_symbol)
         if subs:
-            frame = m.encode_books(c.ACTION_UPDATE, inst.venue_symbol, _levels(inst, change.bids),
-                                   _levels(inst, change.asks), change.ts_ns, change.last_seq,
-                                   change.first_seq - 1)
+            frame = m.encode_books_spelled(
+                c.ACTION_UPDATE, inst.venue_symbol, self._wire_levels(inst, change.bids),
+                self._wire_levels(inst, change.asks), change.ts_ns, change.last_seq,
+                change.first_seq - 1)
             for s in subs:
                 self._deliver(s, frame)
         subs5 = self._subscribers(c.CH_BOOKS5, inst.venue_symbol)
@@ -228,8 +252,8 @@ class OkxFront:
                ask: tuple[int, int] | None, seq: int, ts_ns: int) -> None:
         subs = self._subscribers(c.CH_BBO_TBT, inst.venue_symbol)
         if subs:
-            frame = m.encode_bbo(inst.venue_symbol, _level(inst, bid), _level(inst, ask), ts_ns,
-                                 seq)
+            frame = m.encode_bbo_spelled(inst.venue_symbol, self._wire_top(inst, bid),
+                                         self._wire_top(inst, ask), ts_ns, seq)
             for s in subs:
                 self._deliver(s, frame)
         self._push_ticker(inst, ts_ns)
@@ -253,8 +277,11 @@ class OkxFront:
         t.vol_ccy += px * sz
         subs = self._subscribers(c.CH_TRADES, inst.venue_symbol)
         if subs:
-            frame = m.encode_trade(inst.venue_symbol, trade.trade_id, px, sz, trade.taker_side,
-                                   trade.ts_ns, seq_id=self.published_seq(inst.symbol))
+            sp = self._spell(inst)   # format_price(t) is num_str(ticks_to_price(t)), exactly
+            frame = m.encode_trade_spelled(inst.venue_symbol, trade.trade_id,
+                                           sp.price(trade.price_ticks), sp.qty(trade.lots),
+                                           trade.taker_side, trade.ts_ns,
+                                           seq_id=self.published_seq(inst.symbol))
             for s in subs:
                 self._deliver(s, frame)
         self._push_ticker(inst, trade.ts_ns)

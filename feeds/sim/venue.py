@@ -30,9 +30,10 @@ from feeds.sim.matching import (
     Trade,
 )
 from feeds.sim.venue_rules import rules_for
-from pipeline.model import Instrument, RejectReason, Side
+from pipeline.model import Instrument, RejectReason
 
 log = logging.getLogger(__name__)
+_PRIVATE = frozenset({Accepted, Rejected, Fill, Canceled, Expired})   # for the account's front
 
 CROWD = "crowd"                      # the background participants' account
 START_BALANCES = {"USDT": "1000000", "BTC": "20", "ETH": "300", "SOL": "5000", "BNB": "1000",
@@ -158,22 +159,23 @@ class SimVenue:
         eng = self.engines[symbol]
         inst = eng.instrument
         now = self.clock()
-        changes = eng.drain_level_changes()
+        bids, asks = eng.drain_depth()
         # the market's per-change tops (Binance) go out in order below; the depth diff must
         # not push the final top ahead of them
         tops = self.rules.bbo_every_change and any(type(ev) is TopOfBook for ev in events)
-        if changes:
-            self._depth(eng, inst, changes, now, bbo=not tops)
-        for ev in events:
-            if isinstance(ev, Trade):
+        if bids or asks:
+            self._depth(eng, inst, bids, asks, now, bbo=not tops)
+        fronts = self.fronts
+        for ev in events:   # the event classes are final: type() is isinstance() here
+            kind = type(ev)
+            if kind is Trade:
                 if not self.stale:
-                    for f in self.fronts:
+                    for f in fronts:
                         f.on_trade(inst, ev)
-            elif type(ev) is TopOfBook:
+            elif kind is TopOfBook:
                 self._top(inst, ev)
-            elif (isinstance(ev, (Accepted, Rejected, Fill, Canceled, Expired))
-                  and ev.account != CROWD):
-                for f in self.fronts:
+            elif kind in _PRIVATE and ev.account != CROWD:
+                for f in fronts:
                     f.on_private(ev.account, inst, ev)
 
     def _top(self, inst: Instrument, top: TopOfBook) -> None:
@@ -186,8 +188,8 @@ class SimVenue:
         for f in self.fronts:
             f.on_bbo(inst, top.bid, top.ask, top.seq, top.ts_ns)
 
-    def _depth(self, eng: MatchingEngine, inst: Instrument, changes: list[tuple[Side, int, int]],
-               now: int, *, bbo: bool = True) -> None:
+    def _depth(self, eng: MatchingEngine, inst: Instrument, bids: list[tuple[int, int]],
+               asks: list[tuple[int, int]], now: int, *, bbo: bool = True) -> None:
         last = eng.sequence
         first = self._published_seq.get(inst.symbol, 0) + 1
         self._published_seq[inst.symbol] = last
@@ -196,8 +198,6 @@ class SimVenue:
         if inst.symbol in self.suppress_depth:  # injected gap: this diff never goes out
             self.suppress_depth.discard(inst.symbol)
             return
-        bids = [(p, q) for s, p, q in changes if s is Side.BUY]
-        asks = [(p, q) for s, p, q in changes if s is Side.SELL]
         dc = DepthChange(inst, first, last, bids, asks, now)
         for f in self.fronts:
             f.on_depth(dc)

@@ -13,6 +13,7 @@ Times on the wire are ms (µs when the URL asks `timeUnit=MICROSECOND`: pass
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -304,27 +305,57 @@ def _t(ts_ns: int, unit_ns: int) -> int:
 def encode_bbo(venue_symbol: str, bid_px: Num, bid_sz: Num, ask_px: Num, ask_sz: Num,
                update_id: int) -> str:
     """`<symbol>@bookTicker` payload: u, s, b, B, a, A (no event type, no time)."""
-    return dumps({"u": update_id, "s": venue_symbol, "b": fmt8(bid_px), "B": fmt8(bid_sz),
-                  "a": fmt8(ask_px), "A": fmt8(ask_sz)})
+    return encode_bbo_spelled(venue_symbol, fmt8(bid_px), fmt8(bid_sz), fmt8(ask_px),
+                              fmt8(ask_sz), update_id)
+
+
+def encode_bbo_spelled(venue_symbol: str, bid_px: str, bid_sz: str, ask_px: str, ask_sz: str,
+                       update_id: int) -> str:
+    """`encode_bbo` with the numbers already spelled by `fmt8` (the simulator memoises the
+    spellings of its integer ticks and lots: the push path formats each price once)."""
+    return dumps({"u": update_id, "s": venue_symbol, "b": bid_px, "B": bid_sz, "a": ask_px,
+                  "A": ask_sz})
 
 
 def encode_depth_update(venue_symbol: str, first_id: int, last_id: int, bids: Levels,
                         asks: Levels, event_ns: int, time_unit_ns: int = MS) -> str:
     """`<symbol>@depth[@100ms]` diff: absolute quantities, "0" deletes a level."""
+    return encode_depth_update_spelled(venue_symbol, first_id, last_id, _levels(bids),
+                                       _levels(asks), event_ns, time_unit_ns)
+
+
+def encode_depth_update_spelled(venue_symbol: str, first_id: int, last_id: int,
+                                bids: list[list[str]], asks: list[list[str]], event_ns: int,
+                                time_unit_ns: int = MS) -> str:
+    """`encode_depth_update` with levels already spelled `[fmt8(price), fmt8(qty)]`."""
     return dumps({"e": "depthUpdate", "E": _t(event_ns, time_unit_ns), "s": venue_symbol,
-                  "U": first_id, "u": last_id, "b": _levels(bids), "a": _levels(asks)})
+                  "U": first_id, "u": last_id, "b": bids, "a": asks})
 
 
 def encode_partial_depth(last_id: int, bids: Levels, asks: Levels) -> str:
     """`<symbol>@depth<N>[@100ms]` top-N snapshot (no symbol in the payload)."""
-    return dumps({"lastUpdateId": last_id, "bids": _levels(bids), "asks": _levels(asks)})
+    return encode_partial_depth_spelled(last_id, _levels(bids), _levels(asks))
+
+
+def encode_partial_depth_spelled(last_id: int, bids: list[list[str]],
+                                 asks: list[list[str]]) -> str:
+    """`encode_partial_depth` with levels already spelled `[fmt8(price), fmt8(qty)]`."""
+    return dumps({"lastUpdateId": last_id, "bids": bids, "asks": asks})
 
 
 def encode_trade(venue_symbol: str, trade_id: int, price: Num, qty: Num, taker_side: Side,
                  trade_ns: int, event_ns: int, time_unit_ns: int = MS) -> str:
     """`<symbol>@trade`: `m` is true when the buyer was the maker (the taker sold)."""
+    return encode_trade_spelled(venue_symbol, trade_id, fmt8(price), fmt8(qty), taker_side,
+                                trade_ns, event_ns, time_unit_ns)
+
+
+def encode_trade_spelled(venue_symbol: str, trade_id: int, price: str, qty: str,
+                         taker_side: Side, trade_ns: int, event_ns: int,
+                         time_unit_ns: int = MS) -> str:
+    """`encode_trade` with price and quantity already spelled by `fmt8`."""
     return dumps({"e": "trade", "E": _t(event_ns, time_unit_ns), "s": venue_symbol,
-                  "t": trade_id, "p": fmt8(price), "q": fmt8(qty),
+                  "t": trade_id, "p": price, "q": qty,
                   "T": _t(trade_ns, time_unit_ns), "m": taker_side is Side.SELL, "M": True})
 
 
@@ -334,7 +365,13 @@ def encode_server_shutdown(event_ns: int, time_unit_ns: int = MS) -> str:
 
 def wrap_combined(stream: str, payload: str) -> str:
     """A raw payload inside the combined-stream envelope `{"stream":..,"data":..}`."""
-    return f'{{"stream":{dumps(stream)},"data":{payload}}}'
+    return _stream_head(stream) + payload + "}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_head(stream: str) -> str:
+    """`{"stream":"<name>","data":` — the same few names on every frame, encoded once."""
+    return f'{{"stream":{dumps(stream)},"data":'
 
 
 def encode_rest_snapshot(last_id: int, bids: Levels, asks: Levels) -> dict[str, Any]:

@@ -266,20 +266,34 @@ def _levels_out(levels: PairLevels) -> list[list[str]]:
 def encode_bbo(venue_symbol: str, bid_px: w.Num, bid_sz: w.Num, ask_px: w.Num, ask_sz: w.Num,
                update_id: int, ts_ns: int, now_ns: int | None = None) -> str:
     """`spot.book_ticker` push; `ts_ns` is the book time (`t`), `now_ns` the send time."""
+    return encode_bbo_spelled(venue_symbol, w.num_str(bid_px), w.num_str(bid_sz),
+                              w.num_str(ask_px), w.num_str(ask_sz), update_id, ts_ns, now_ns)
+
+
+def encode_bbo_spelled(venue_symbol: str, bid_px: str, bid_sz: str, ask_px: str, ask_sz: str,
+                       update_id: int, ts_ns: int, now_ns: int | None = None) -> str:
+    """`encode_bbo` with the numbers already spelled by `num_str` (the simulator memoises
+    the spellings of its integer ticks and lots: nothing to re-validate or re-format)."""
     d = _envelope(CH_BOOK_TICKER, EV_UPDATE, ts_ns if now_ns is None else now_ns)
     d["result"] = {"t": ts_ns // _NS_PER_MS, "u": update_id, "s": venue_symbol,
-                   "b": w.num_str(bid_px), "B": w.num_str(bid_sz),
-                   "a": w.num_str(ask_px), "A": w.num_str(ask_sz)}
+                   "b": bid_px, "B": bid_sz, "a": ask_px, "A": ask_sz}
     return w.dumps(d)
 
 
 def encode_order_book_update(venue_symbol: str, first_id: int, last_id: int, bids: PairLevels,
                              asks: PairLevels, ts_ns: int, now_ns: int | None = None) -> str:
     """`spot.order_book_update` push; sizes are absolute, `0` deletes."""
+    return encode_order_book_update_spelled(venue_symbol, first_id, last_id, _levels_out(bids),
+                                            _levels_out(asks), ts_ns, now_ns)
+
+
+def encode_order_book_update_spelled(venue_symbol: str, first_id: int, last_id: int,
+                                     bids: list[list[str]], asks: list[list[str]], ts_ns: int,
+                                     now_ns: int | None = None) -> str:
+    """`encode_order_book_update` with levels already spelled `[num_str(p), num_str(s)]`."""
     d = _envelope(CH_ORDER_BOOK_UPDATE, EV_UPDATE, ts_ns if now_ns is None else now_ns)
     d["result"] = {"t": ts_ns // _NS_PER_MS, "e": "depthUpdate", "E": ts_ns // _NS_PER_S,
-                   "s": venue_symbol, "U": first_id, "u": last_id,
-                   "b": _levels_out(bids), "a": _levels_out(asks)}
+                   "s": venue_symbol, "U": first_id, "u": last_id, "b": bids, "a": asks}
     return w.dumps(d)
 
 
@@ -295,12 +309,19 @@ def encode_order_book(venue_symbol: str, last_update_id: int, bids: PairLevels,
 def encode_trade(venue_symbol: str, trade_id: int, price: w.Num, amount: w.Num, side: Side,
                  ts_ns: int, now_ns: int | None = None, *, global_id: int | None = None) -> str:
     """`spot.trades` push; `side` is the taker side, `trade_id` the per-market id."""
+    return encode_trade_spelled(venue_symbol, trade_id, w.num_str(price), w.num_str(amount),
+                                side, ts_ns, now_ns, global_id=global_id)
+
+
+def encode_trade_spelled(venue_symbol: str, trade_id: int, price: str, amount: str,
+                         side: Side, ts_ns: int, now_ns: int | None = None, *,
+                         global_id: int | None = None) -> str:
+    """`encode_trade` with price and amount already spelled by `num_str`."""
     d = _envelope(CH_TRADES, EV_UPDATE, ts_ns if now_ns is None else now_ns)
     d["result"] = {"id": trade_id if global_id is None else global_id, "id_market": trade_id,
                    "create_time": ts_ns // _NS_PER_S, "create_time_ms": w.ms_str(ts_ns),
                    "side": w.side_str(side), "currency_pair": venue_symbol,
-                   "amount": w.num_str(amount), "price": w.num_str(price),
-                   "range": f"{trade_id}-{trade_id}"}
+                   "amount": amount, "price": price, "range": f"{trade_id}-{trade_id}"}
     return w.dumps(d)
 
 

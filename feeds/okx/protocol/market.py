@@ -294,10 +294,16 @@ def _push(arg: dict[str, str], data: list[dict[str, Any]], action: str | None = 
 def encode_bbo(inst_id: str, bid: LevelIn | None, ask: LevelIn | None, ts_ns: int,
                seq_id: int) -> str:
     """`bbo-tbt` push; `None` for an empty side (OKX then sends an empty array)."""
+    return encode_bbo_spelled(inst_id, _levels_out([bid] if bid is not None else []),
+                              _levels_out([ask] if ask is not None else []), ts_ns, seq_id)
+
+
+def encode_bbo_spelled(inst_id: str, bids: list[list[str]], asks: list[list[str]],
+                       ts_ns: int, seq_id: int) -> str:
+    """`encode_bbo` with each side already spelled as `_levels_out` spells it (one level, or
+    none for an empty side)."""
     return _push({"channel": c.CH_BBO_TBT, "instId": inst_id}, [{
-        "asks": _levels_out([ask] if ask is not None else []),
-        "bids": _levels_out([bid] if bid is not None else []),
-        "ts": w.ms_str(ts_ns), "seqId": int(seq_id)}])
+        "asks": asks, "bids": bids, "ts": w.ms_str(ts_ns), "seqId": int(seq_id)}])
 
 
 def encode_ticker(inst_id: str, *, last: Num, last_sz: Num, bid_px: Num, bid_sz: Num,
@@ -323,16 +329,31 @@ def encode_books(action: str, inst_id: str, bids: Sequence[LevelIn], asks: Seque
     (size 0 deletes). `checksum` is 0 as on production since 2026-06; pass
     `checksum.checksum_of(...)` of the resulting top-25 book to emulate older data.
     """
+    _check_books(action, channel, prev_seq_id)
+    return encode_books_spelled(action, inst_id, _levels_out(bids), _levels_out(asks), ts_ns,
+                                seq_id, prev_seq_id, checksum, channel)
+
+
+def encode_books_spelled(action: str, inst_id: str, bids: list[list[str]],
+                         asks: list[list[str]], ts_ns: int, seq_id: int, prev_seq_id: int,
+                         checksum: int = 0, channel: str = c.CH_BOOKS) -> str:
+    """`encode_books` with levels already spelled `[px, sz, "0", count]` as `_levels_out`
+    spells them (the simulator memoises the spellings of its integer ticks and lots, so the
+    push path neither re-validates nor re-formats numbers it formatted itself)."""
+    _check_books(action, channel, prev_seq_id)
+    return _push({"channel": channel, "instId": inst_id}, [{
+        "asks": asks, "bids": bids, "ts": w.ms_str(ts_ns),
+        "checksum": int(checksum), "prevSeqId": int(prev_seq_id), "seqId": int(seq_id)}],
+        action)
+
+
+def _check_books(action: str, channel: str, prev_seq_id: int) -> None:
     if action not in (c.ACTION_SNAPSHOT, c.ACTION_UPDATE):
         raise w.err("action must be snapshot or update")
     if channel not in c.INCREMENTAL_BOOK_CHANNELS:
         raise w.err(f"{channel!r} is not an incremental book channel")
     if action == c.ACTION_SNAPSHOT and prev_seq_id != c.SNAPSHOT_PREV_SEQ_ID:
         raise w.err("a snapshot's prevSeqId is -1")
-    return _push({"channel": channel, "instId": inst_id}, [{
-        "asks": _levels_out(asks), "bids": _levels_out(bids), "ts": w.ms_str(ts_ns),
-        "checksum": int(checksum), "prevSeqId": int(prev_seq_id), "seqId": int(seq_id)}],
-        action)
 
 
 def encode_books5(inst_id: str, bids: Sequence[LevelIn], asks: Sequence[LevelIn], ts_ns: int,
@@ -346,8 +367,16 @@ def encode_books5(inst_id: str, bids: Sequence[LevelIn], asks: Sequence[LevelIn]
 def encode_trade(inst_id: str, trade_id: int | str, px: Num, sz: Num, side: Side, ts_ns: int,
                  *, count: int = 1, source: str = "0", seq_id: int = 0) -> str:
     """`trades` push; `side` is the taker's, `count` the maker matches aggregated."""
+    return encode_trade_spelled(inst_id, trade_id, w.num_str(px), w.num_str(sz), side, ts_ns,
+                                count=count, source=source, seq_id=seq_id)
+
+
+def encode_trade_spelled(inst_id: str, trade_id: int | str, px: str, sz: str, side: Side,
+                         ts_ns: int, *, count: int = 1, source: str = "0",
+                         seq_id: int = 0) -> str:
+    """`encode_trade` with price and size already spelled by `num_str`."""
     return _push({"channel": c.CH_TRADES, "instId": inst_id}, [{
-        "instId": inst_id, "tradeId": str(trade_id), "px": w.num_str(px), "sz": w.num_str(sz),
+        "instId": inst_id, "tradeId": str(trade_id), "px": px, "sz": sz,
         "side": w.side_str(side), "ts": w.ms_str(ts_ns), "count": str(int(count)),
         "source": source, "seqId": int(seq_id)}])
 
