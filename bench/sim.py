@@ -142,6 +142,7 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
     from feeds.gateway_core import GatewayCore
     from feeds.sim.endpoints import sim_endpoints
     from feeds.sim.instruments import listed, reference_price
+    from feeds.ws import WsClient, WsSettings
     from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
     from pipeline.model import Side, TimeInForce
 
@@ -173,6 +174,10 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
 
     plan = adapter.ws_plan(sim_endpoints(config, venue).ws_private)
     async with websockets.connect(plan.url, max_size=1 << 24, compression=None) as ws:
+        # frames leave as the gateway sends them (feeds/gateway.py `_send`): each written at
+        # once by `WsClient.send_nowait`, awaiting `send` only when the socket is full
+        client = WsClient(WsSettings(plan.url), on_frame=lambda *_: None)
+        client.ws = ws
         for f in adapter.session_frames(int(time.time() * 1000)):
             await ws.send(f)
         ready = False
@@ -191,7 +196,8 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
                 if not frames and not reports:
                     break
                 for f in frames:
-                    await ws.send(f)
+                    if not client.send_nowait(f):
+                        await ws.send(f)
                 for r in reports:
                     if type(r) is not ExecReport:
                         continue

@@ -18,6 +18,7 @@ label; nothing here raises on client input.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from decimal import Decimal
@@ -282,6 +283,11 @@ class GateOrderDesk:
                 if pair is None or f.currency_pair == pair]
 
 
+_ALL_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(VenueOrder)))
+
+
 def _copy(o: VenueOrder) -> VenueOrder:
-    """A push carries the order as it is now; later events must not change what was sent."""
-    return dataclasses.replace(o)
+    """A push carries the order as it is now; later events must not change what was sent.
+    Every field read in one C call and passed positionally: `dataclasses.replace` (the same
+    copy) walked the fields in Python and was a tenth of the simulator's cost per order."""
+    return VenueOrder(*_ALL_FIELDS(o))

@@ -514,6 +514,9 @@ def encode_open_order(o: VenueOrder) -> dict[str, Any]:
             "selfTradePreventionMode": o.stp_mode}
 
 
+_ZERO8 = "0.00000000"   # fmt8 of any unsigned zero
+
+
 # -- user data stream ------------------------------------------------------------------------
 def encode_execution_report(o: VenueOrder, exec_type: str, event_ns: int, transact_ns: int, *,
                             execution_id: int, last_qty: Num = 0, last_price: Num = 0,
@@ -524,8 +527,24 @@ def encode_execution_report(o: VenueOrder, exec_type: str, event_ns: int, transa
     """An `executionReport` event body with every documented key (`v` only when a match was
     prevented). A fill is `exec_type="TRADE"` with `trade_id > 0` and the `last_*` fields;
     for a cancel use `encode_cancel_execution`, which fills `c`/`C` the venue's way."""
-    last_quote = (Decimal(fmt8(last_qty)) * Decimal(fmt8(last_price)))
     on_book = o.status in ("NEW", "PARTIALLY_FILLED") and o.order_type != "MARKET"
+    if prevented_match_id is None and type(last_qty) is int and type(last_price) is int \
+            and last_qty == 0 and last_price == 0:
+        # no fill (NEW, CANCELED, EXPIRED): what the general form below gives, without
+        # spelling and multiplying the two zeros; one literal, as it runs for every update
+        return {
+            "e": "executionReport", "E": event_ns // _MS, "s": o.symbol, "c": o.client_id,
+            "S": "BUY" if o.side is Side.BUY else "SELL", "o": o.order_type,
+            "f": o.time_in_force, "q": fmt8(o.orig_qty), "p": fmt8(o.price),
+            "P": _ZERO8, "F": _ZERO8, "g": -1, "C": orig_client_id, "x": exec_type,
+            "X": o.status, "r": reject_reason, "i": o.order_id, "l": _ZERO8,
+            "z": fmt8(o.executed_qty), "L": _ZERO8,
+            "n": fmt8(commission) if commission_asset else "0", "N": commission_asset,
+            "T": transact_ns // _MS, "t": trade_id, "I": execution_id, "w": on_book,
+            "m": is_maker, "M": False, "O": o.time_ns // _MS, "Z": fmt8(o.cum_quote),
+            "Y": _ZERO8, "Q": _ZERO8, "W": (o.working_ns or o.time_ns) // _MS,
+            "V": o.stp_mode}
+    last_quote = (Decimal(fmt8(last_qty)) * Decimal(fmt8(last_price)))
     ev: dict[str, Any] = {
         "e": "executionReport", "E": _ms(event_ns), "s": o.symbol, "c": o.client_id,
         "S": side_str(o.side), "o": o.order_type, "f": o.time_in_force,

@@ -117,6 +117,27 @@ class CancelIdsRequest(ApiRequest):
 WsRequest = ApiRequest | ChannelRequest | PingRequest
 
 
+MEMO_MAX = 4096            # entries per memo below (each is cleared when full)
+_DEC_MEMO: dict[str, Decimal] = {}
+
+
+def _get_dec(d: dict[str, Any], key: str) -> Decimal:
+    """`w.get_dec(d, key)`, with the strings it accepted memoized (bounded): a client sends
+    the same few prices and amounts, and checking and converting each was a fifth of decoding
+    an order. Only accepted strings are stored, so a hit is exactly what the check returns."""
+    raw = d.get(key)
+    if type(raw) is str:
+        hit = _DEC_MEMO.get(raw)
+        if hit is not None:
+            return hit
+    v = w.get_dec(d, key)
+    if type(raw) is str:
+        if len(_DEC_MEMO) >= MEMO_MAX:
+            _DEC_MEMO.clear()
+        _DEC_MEMO[raw] = v
+    return v
+
+
 def _place_params(p: Any) -> PlaceParams:
     d = w.as_obj(p, "req_param")
     otype = w.opt_str(d, "type", "limit")
@@ -126,12 +147,12 @@ def _place_params(p: Any) -> PlaceParams:
     allowed = ("ioc", "fok") if otype == "market" else ("gtc", "ioc", "poc", "fok")
     if tif not in allowed:
         raise w.err(f"time_in_force {tif!r:.10} not allowed for {otype}")
-    price = w.get_dec(d, "price") if otype == "limit" else (
-        w.get_dec(d, "price") if d.get("price") not in (None, "") else None)
+    price = _get_dec(d, "price") if otype == "limit" else (
+        _get_dec(d, "price") if d.get("price") not in (None, "") else None)
     return PlaceParams(
         text=w.opt_str(d, "text"), currency_pair=w.get_str(d, "currency_pair"), type=otype,
         account=w.opt_str(d, "account", "spot"), side=w.get_side(d),
-        amount=w.get_dec(d, "amount"), price=price, time_in_force=tif,
+        amount=_get_dec(d, "amount"), price=price, time_in_force=tif,
         iceberg=w.get_dec(d, "iceberg") if d.get("iceberg") is not None else Decimal(0),
         stp_act=w.opt_str(d, "stp_act"), action_mode=w.opt_str(d, "action_mode"))
 
@@ -333,8 +354,25 @@ class VenueOrder:
         return self.filled_total / self.filled_amount
 
 
+_D_MEMO: dict[Decimal, str] = {}
+
+
 def _d(v: Decimal) -> str:
-    return decimal_str(v)
+    """`decimal_str(v)`, memoized by value for finite Decimals. Why: an order object carries a
+    dozen amounts (most of them 0 or the order's own price and size) and formatting each was
+    a fifth of encoding one. The string depends only on the value (1.0 and 1.00 both give
+    "1"), so the memo is exact; it is bounded (cleared when full)."""
+    if type(v) is not Decimal or not v.is_finite():
+        return decimal_str(v)
+    if not v:
+        return "0"   # any zero (0, 0E-8, -0): most amounts of an unfilled order
+    s = _D_MEMO.get(v)
+    if s is None:
+        s = decimal_str(v)
+        if len(_D_MEMO) >= MEMO_MAX:
+            _D_MEMO.clear()
+        _D_MEMO[v] = s
+    return s
 
 
 def _common(o: VenueOrder) -> dict[str, Any]:
@@ -344,21 +382,24 @@ def _common(o: VenueOrder) -> dict[str, Any]:
 
 
 def encode_order_ws(o: VenueOrder) -> dict[str, Any]:
-    """Order object as in the WS trading-API result example."""
-    d: dict[str, Any] = {"id": o.id, "text": o.text, "amend_text": o.amend_text,
-                         "create_time": str(o.create_ns // _NS_PER_S),
-                         "update_time": str(o.update_ns // _NS_PER_S),
-                         "create_time_ms": o.create_ns // _NS_PER_MS,
-                         "update_time_ms": o.update_ns // _NS_PER_MS, "status": o.status}
-    d.update(_common(o))
-    d.update({"iceberg": _d(o.iceberg), "left": _d(o.left_amount),
-              "fill_price": _d(o.filled_total), "filled_total": _d(o.filled_total),
-              "fee": _d(o.fee), "fee_currency": o.fee_currency, "point_fee": _d(o.point_fee),
-              "gt_fee": _d(o.gt_fee), "gt_maker_fee": _d(o.gt_maker_fee),
-              "gt_taker_fee": _d(o.gt_taker_fee), "gt_discount": o.gt_discount,
-              "rebated_fee": _d(o.rebated_fee), "rebated_fee_currency": o.rebated_fee_currency,
-              "stp_id": o.stp_id, "stp_act": o.stp_act, "finish_as": o.finish_as})
-    return d
+    """Order object as in the WS trading-API result example. Written as one literal (the keys
+    of `_common` inline, in the same order): it runs for every order answered over WS."""
+    left = o.left
+    return {"id": o.id, "text": o.text, "amend_text": o.amend_text,
+            "create_time": str(o.create_ns // _NS_PER_S),
+            "update_time": str(o.update_ns // _NS_PER_S),
+            "create_time_ms": o.create_ns // _NS_PER_MS,
+            "update_time_ms": o.update_ns // _NS_PER_MS, "status": o.status,
+            "currency_pair": o.currency_pair, "type": o.type, "account": o.account,
+            "side": "buy" if o.side is Side.BUY else "sell", "amount": _d(o.amount),
+            "price": _d(o.price), "time_in_force": o.time_in_force,
+            "iceberg": _d(o.iceberg), "left": _d(o.amount if left is None else left),
+            "fill_price": _d(o.filled_total), "filled_total": _d(o.filled_total),
+            "fee": _d(o.fee), "fee_currency": o.fee_currency, "point_fee": _d(o.point_fee),
+            "gt_fee": _d(o.gt_fee), "gt_maker_fee": _d(o.gt_maker_fee),
+            "gt_taker_fee": _d(o.gt_taker_fee), "gt_discount": o.gt_discount,
+            "rebated_fee": _d(o.rebated_fee), "rebated_fee_currency": o.rebated_fee_currency,
+            "stp_id": o.stp_id, "stp_act": o.stp_act, "finish_as": o.finish_as}
 
 
 def encode_order_rest(o: VenueOrder) -> dict[str, Any]:
@@ -380,24 +421,31 @@ def encode_order_rest(o: VenueOrder) -> dict[str, Any]:
     return d
 
 
+_PUSH_EVENTS = frozenset({"put", "update", "finish"})
+
+
 def encode_order_push_item(o: VenueOrder, event: str) -> dict[str, Any]:
-    """One `spot.orders` item; `event` is put / update / finish."""
-    if event not in ("put", "update", "finish"):
+    """One `spot.orders` item; `event` is put / update / finish. One literal, like
+    `encode_order_ws`: it runs for every order update pushed."""
+    if event not in _PUSH_EVENTS:
         raise w.err(f"order push event {event!r:.10}")
-    d: dict[str, Any] = {"id": o.id, "text": o.text,
-                         "create_time": str(o.create_ns // _NS_PER_S),
-                         "update_time": str(o.update_ns // _NS_PER_S)}
-    d.update(_common(o))
-    d.update({"left": _d(o.left_amount), "filled_total": _d(o.filled_total),
-              "avg_deal_price": _d(o.avg_deal_price), "fee": _d(o.fee),
-              "fee_currency": o.fee_currency, "point_fee": _d(o.point_fee),
-              "gt_fee": _d(o.gt_fee), "rebated_fee": _d(o.rebated_fee),
-              "rebated_fee_currency": o.rebated_fee_currency,
-              "create_time_ms": str(o.create_ns // _NS_PER_MS),
-              "update_time_ms": str(o.update_ns // _NS_PER_MS), "user": o.user,
-              "event": event, "stp_id": o.stp_id, "stp_act": o.stp_act,
-              "finish_as": o.finish_as, "biz_info": "-", "amend_text": o.amend_text})
-    return d
+    left, filled = o.left, o.filled_amount
+    return {"id": o.id, "text": o.text,
+            "create_time": str(o.create_ns // _NS_PER_S),
+            "update_time": str(o.update_ns // _NS_PER_S),
+            "currency_pair": o.currency_pair, "type": o.type, "account": o.account,
+            "side": "buy" if o.side is Side.BUY else "sell", "amount": _d(o.amount),
+            "price": _d(o.price), "time_in_force": o.time_in_force,
+            "left": _d(o.amount if left is None else left),
+            "filled_total": _d(o.filled_total),
+            "avg_deal_price": _d(o.filled_total / filled) if filled else "0",
+            "fee": _d(o.fee), "fee_currency": o.fee_currency, "point_fee": _d(o.point_fee),
+            "gt_fee": _d(o.gt_fee), "rebated_fee": _d(o.rebated_fee),
+            "rebated_fee_currency": o.rebated_fee_currency,
+            "create_time_ms": str(o.create_ns // _NS_PER_MS),
+            "update_time_ms": str(o.update_ns // _NS_PER_MS), "user": o.user,
+            "event": event, "stp_id": o.stp_id, "stp_act": o.stp_act,
+            "finish_as": o.finish_as, "biz_info": "-", "amend_text": o.amend_text}
 
 
 def _push(channel: str, result: list[dict[str, Any]], now_ns: int) -> str:

@@ -99,19 +99,41 @@ def _code(d: dict[str, Any]) -> int:
     return v
 
 
+_DEC_MEMO: dict[str, Decimal] = {}
+DEC_MEMO_MAX = 4096
+
+
 def _dec(d: dict[str, Any], key: str) -> Decimal:
+    """A positive decimal string -> Decimal. Strings already accepted once are memoized
+    (bounded): a client repeats the same few prices and sizes, and the pattern check plus
+    Decimal construction was a fifth of decoding an order. Only valid strings are stored,
+    so a memo hit is exactly what the full check would return."""
+    raw = d.get(key)
+    if type(raw) is str:
+        hit = _DEC_MEMO.get(raw)
+        if hit is not None:
+            return hit
     try:
-        v = w.to_dec(d.get(key), key)
+        v = w.to_dec(raw, key)
     except w.ProtocolError:
         raise _Bad(key) from None
     if v <= 0:
         raise _Bad(key)
+    if type(raw) is str:
+        if len(_DEC_MEMO) >= DEC_MEMO_MAX:
+            _DEC_MEMO.clear()
+        _DEC_MEMO[raw] = v
     return v
+
+
+def _plain_id(v: Any) -> bool:
+    """`w.is_alnum_id` (1-32 ASCII letters and digits) with str methods instead of a regex."""
+    return isinstance(v, str) and v.isascii() and v.isalnum() and len(v) <= 32
 
 
 def _cl_ord_id(d: dict[str, Any]) -> str:
     v = _s(d, "clOrdId", required=False)
-    if v and not w.is_alnum_id(v):
+    if v and not _plain_id(v):
         raise _Bad("clOrdId")
     return v
 
@@ -133,7 +155,7 @@ def _place_args(a: Any, rest: bool = False) -> PlaceArgs:
     if ord_type not in c.ORD_TYPES:
         raise _Bad("ordType")
     tag = _s(a, "tag", required=False)
-    if tag and (len(tag) > c.MAX_TAG_LEN or not w.is_alnum_id(tag)):
+    if tag and (len(tag) > c.MAX_TAG_LEN or not _plain_id(tag)):
         raise _Bad("tag")
     tgt = _s(a, "tgtCcy", required=False)
     if tgt not in ("", c.TGT_CCY_BASE, c.TGT_CCY_QUOTE):
@@ -242,7 +264,7 @@ def _login(d: dict[str, Any]) -> LoginRequest:
 
 def _trade_op(d: dict[str, Any], op: str) -> PlaceRequest | CancelRequest:
     rid = d.get("id")
-    if not isinstance(rid, str) or not w.is_alnum_id(rid):
+    if not _plain_id(rid):
         raise RequestError("trading ops need an 'id'", c.CODE_INVALID_REQUEST, None, op)
     exp_raw = d.get("expTime")
     args = d.get("args")
@@ -330,11 +352,13 @@ def _envelope_code(items: Sequence[OpItem]) -> str:
 
 
 def _item(i: OpItem, place: bool, rest: bool) -> dict[str, Any]:
-    d: dict[str, Any] = {"clOrdId": i.cl_ord_id, "ordId": i.ord_id}
-    if place:
-        d["tag"] = i.tag
-    d.update({"ts": w.ms_str(i.ts_event), "sCode": i.s_code, "sMsg": i.s_msg})
-    if place and (rest or i.sub_code):
+    ts = str(i.ts_event // w.NS_PER_MS)
+    if not place:
+        return {"clOrdId": i.cl_ord_id, "ordId": i.ord_id, "ts": ts, "sCode": i.s_code,
+                "sMsg": i.s_msg}
+    d = {"clOrdId": i.cl_ord_id, "ordId": i.ord_id, "tag": i.tag, "ts": ts,
+         "sCode": i.s_code, "sMsg": i.s_msg}
+    if rest or i.sub_code:
         d["subCode"] = i.sub_code
     return d
 
@@ -412,46 +436,111 @@ class VenueOrder:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_NUM_MEMO: dict[Decimal, str] = {}
+NUM_MEMO_MAX = 4096
+
+
+def _num(v: Decimal) -> str:
+    """`w.num_str(v)`, memoized by value for finite Decimals. Why: an orders push formats six
+    numbers per order (sizes, prices, fees, mostly the same few values) and `num_str`'s
+    checks and formatting were a third of encoding one. The string depends only on the value
+    (equal Decimals such as 1.0 and 1.00 both give "1"), so the memo is exact; it is bounded
+    (cleared when full), never a leak."""
+    if type(v) is not Decimal or not v.is_finite():
+        return w.num_str(v)
+    if not v:
+        return "0"   # any zero (0, 0E-8, -0): most amounts of an unfilled order
+    s = _NUM_MEMO.get(v)
+    if s is None:
+        s = w.num_str(v)
+        if len(_NUM_MEMO) >= NUM_MEMO_MAX:
+            _NUM_MEMO.clear()
+        _NUM_MEMO[v] = s
+    return s
+
+
 def _n(v: Decimal | None) -> str:
-    return "" if v is None else w.num_str(v)
+    return "" if v is None else _num(v)
 
 
 def _fee(v: Decimal) -> str:
-    return w.num_str(-v) if v else "0"
+    return _num(-v) if v else "0"
 
 
 def _ms(ts_ns: int) -> str:
-    return w.ms_str(ts_ns) if ts_ns else ""
+    return str(ts_ns // w.NS_PER_MS) if ts_ns else ""
+
+
+# every key of an `orders` item in OKX's order; the values here are the constant ones (the
+# keys every order fills in are set by `encode_order_item`)
+_ORDER_ITEM: dict[str, Any] = {
+    "accFillSz": "0", "algoClOrdId": "", "algoId": "", "amendResult": "", "amendSource": "",
+    "avgPx": "", "cancelSource": "", "category": "normal", "ccy": "", "clOrdId": "",
+    "code": "0", "cTime": "", "execType": "", "fee": "0", "feeCcy": "", "fillFee": "0",
+    "fillFeeCcy": "", "fillNotionalUsd": "", "fillPx": "", "fillSz": "0", "fillPnl": "0",
+    "fillTime": "", "fillPxVol": "", "fillPxUsd": "", "fillMarkVol": "", "fillFwdPx": "",
+    "fillMarkPx": "", "fillIdxPx": "", "instId": "", "instType": c.INST_TYPE_SPOT,
+    "lever": "0", "msg": "", "notionalUsd": "", "ordId": "", "ordType": "", "pnl": "0",
+    "posSide": "", "px": "", "pxUsd": "", "pxVol": "", "pxType": "", "quickMgnType": "",
+    "rebate": "0", "rebateCcy": "", "reduceOnly": "false", "reqId": "", "side": "",
+    "attachAlgoClOrdId": "", "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "",
+    "source": "", "state": "", "stpId": "", "stpMode": "", "sz": "", "tag": "",
+    "tdMode": c.TD_MODE_CASH, "tgtCcy": "", "tpOrdPx": "", "tpTriggerPx": "",
+    "tpTriggerPxType": "", "attachAlgoOrds": None, "tradeId": "", "tradeQuoteCcy": "",
+    "lastPx": "", "uTime": "", "isTpLimit": "false", "linkedAlgoOrd": None,
+}
 
 
 def encode_order_item(o: VenueOrder) -> dict[str, Any]:
-    """One `orders` channel item with every key of the documented push."""
-    quote = o.quote_ccy or o.inst_id.split("-")[-1]
-    filled = bool(o.trade_id)
-    return {
-        "accFillSz": w.num_str(o.acc_fill_sz), "algoClOrdId": "", "algoId": "",
-        "amendResult": o.amend_result, "amendSource": "", "avgPx": _n(o.avg_px),
-        "cancelSource": o.cancel_source, "category": "normal", "ccy": "",
-        "clOrdId": o.cl_ord_id, "code": o.code, "cTime": _ms(o.c_time_ns),
-        "execType": o.exec_type if filled else "", "fee": _fee(o.fee_paid),
-        "feeCcy": o.fee_ccy, "fillFee": _fee(o.fill_fee_paid) if filled else "0",
-        "fillFeeCcy": o.fill_fee_ccy if filled else "",
-        "fillNotionalUsd": "", "fillPx": _n(o.fill_px) if filled else "",
-        "fillSz": w.num_str(o.fill_sz) if filled else "0", "fillPnl": "0",
-        "fillTime": _ms(o.fill_time_ns) if filled else "", "fillPxVol": "", "fillPxUsd": "",
-        "fillMarkVol": "", "fillFwdPx": "", "fillMarkPx": "", "fillIdxPx": "",
-        "instId": o.inst_id, "instType": c.INST_TYPE_SPOT, "lever": "0", "msg": o.msg,
-        "notionalUsd": "", "ordId": o.ord_id, "ordType": o.ord_type, "pnl": "0",
-        "posSide": "", "px": _n(o.px), "pxUsd": "", "pxVol": "", "pxType": "",
-        "quickMgnType": "", "rebate": w.num_str(o.rebate), "rebateCcy": o.rebate_ccy,
-        "reduceOnly": "false", "reqId": o.req_id, "side": w.side_str(o.side),
-        "attachAlgoClOrdId": "", "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "",
-        "source": "", "state": o.state, "stpId": "", "stpMode": o.stp_mode,
-        "sz": w.num_str(o.sz), "tag": o.tag, "tdMode": c.TD_MODE_CASH, "tgtCcy": o.tgt_ccy,
-        "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "", "attachAlgoOrds": [],
-        "tradeId": o.trade_id, "tradeQuoteCcy": quote, "lastPx": _n(o.last_px),
-        "uTime": _ms(o.u_time_ns), "isTpLimit": "false", "linkedAlgoOrd": {"algoId": ""},
-    }
+    """One `orders` channel item with every key of the documented push (in OKX's order).
+
+    A copy of `_ORDER_ITEM` with the order's own values set: copying a 70-key dict and
+    setting 35 of its keys measured ~3x faster than a 70-key literal, and this runs once
+    per order update on the simulator's order path. Key order is the template's."""
+    d = _ORDER_ITEM.copy()
+    if o.trade_id:
+        fp = o.fill_px
+        d["execType"] = o.exec_type
+        d["fillFee"] = _fee(o.fill_fee_paid)
+        d["fillFeeCcy"] = o.fill_fee_ccy
+        d["fillPx"] = "" if fp is None else _num(fp)
+        d["fillSz"] = _num(o.fill_sz)
+        d["fillTime"] = _ms(o.fill_time_ns)
+    avg, px, last, fee = o.avg_px, o.px, o.last_px, o.fee_paid
+    d["accFillSz"] = _num(o.acc_fill_sz)
+    d["amendResult"] = o.amend_result
+    if avg is not None:
+        d["avgPx"] = _num(avg)
+    d["cancelSource"] = o.cancel_source
+    d["clOrdId"] = o.cl_ord_id
+    d["code"] = o.code
+    d["cTime"] = _ms(o.c_time_ns)
+    if fee:
+        d["fee"] = _num(-fee)
+    d["feeCcy"] = o.fee_ccy
+    d["instId"] = o.inst_id
+    d["msg"] = o.msg
+    d["ordId"] = o.ord_id
+    d["ordType"] = o.ord_type
+    if px is not None:
+        d["px"] = _num(px)
+    d["rebate"] = _num(o.rebate)
+    d["rebateCcy"] = o.rebate_ccy
+    d["reqId"] = o.req_id
+    d["side"] = "buy" if o.side is Side.BUY else "sell"
+    d["state"] = o.state
+    d["stpMode"] = o.stp_mode
+    d["sz"] = _num(o.sz)
+    d["tag"] = o.tag
+    d["tgtCcy"] = o.tgt_ccy
+    d["attachAlgoOrds"] = []
+    d["tradeId"] = o.trade_id
+    d["tradeQuoteCcy"] = o.quote_ccy or o.inst_id.split("-")[-1]
+    if last is not None:
+        d["lastPx"] = _num(last)
+    d["uTime"] = _ms(o.u_time_ns)
+    d["linkedAlgoOrd"] = {"algoId": ""}
+    return d
 
 
 def encode_orders_push(orders: Sequence[VenueOrder], uid: str, inst_id: str | None = None
