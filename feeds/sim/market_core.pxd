@@ -6,6 +6,8 @@ from feeds.sim.matching_core cimport MatchingEngine
 
 cdef object _BUY, _SELL, _LIMIT, _MARKET, _GTC, _IOC
 cdef Py_ssize_t _BUF
+cdef object _new, _set
+cdef object _new_top(object symbol, object seq, object bid, object ask, long long ts_ns)
 
 
 cdef class _Rand:

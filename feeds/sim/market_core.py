@@ -25,11 +25,11 @@ order written: both paths must draw and compute exactly the same numbers.
 """
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import ROUND_CEILING
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +48,23 @@ _BUF = 2048
 _BUY, _SELL = Side.BUY, Side.SELL
 _LIMIT, _MARKET = OrderType.LIMIT, OrderType.MARKET
 _GTC, _IOC = TimeInForce.GTC, TimeInForce.IOC
+
+
+_new = object.__new__
+_set = object.__setattr__   # how dataclasses' own __init__ fills a frozen instance
+
+
+def _new_top(symbol: str, seq: int, bid: tuple[int, int] | None, ask: tuple[int, int] | None,
+             ts_ns: int) -> TopOfBook:
+    """`TopOfBook(...)`, equal in every field, without the generated `__init__`'s
+    interpreted per-field calls (one of these per arrival that moves the top)."""
+    t = _new(TopOfBook)
+    _set(t, "symbol", symbol)
+    _set(t, "seq", seq)
+    _set(t, "bid", bid)
+    _set(t, "ask", ask)
+    _set(t, "ts_ns", ts_ns)
+    return t  # type: ignore[no-any-return]
 
 
 class _Rand:
@@ -197,7 +214,7 @@ class MarketSimulator:
         self._mean_gap_ns = 1e9 / rate_hz
         for i, s in enumerate(self._syms):
             s.next_ns = start_ns + self._gap(s)
-            heapq.heappush(self._heap, (s.next_ns, i))
+            heappush(self._heap, (s.next_ns, i))
         if prefill:
             self.prefill(start_ns)
 
@@ -247,13 +264,13 @@ class MarketSimulator:
     # -- internals ------------------------------------------------------------------------------
     def _next(self, out: list[Event | TopOfBook]) -> int:
         """The earliest pending arrival: process it, schedule that symbol's next; its time."""
-        t, i = heapq.heappop(self._heap)
+        t, i = heappop(self._heap)
         s = self._syms[i]
         self._arrive(s, t, out)
         if self.top_events:
             self._note_top(s, t, out)
         s.next_ns = t + self._gap(s)
-        heapq.heappush(self._heap, (s.next_ns, i))
+        heappush(self._heap, (s.next_ns, i))
         return t
 
     def _index(self, symbol: str) -> int:
@@ -267,7 +284,7 @@ class MarketSimulator:
         top = eng.best()
         if top != s.top:
             s.top = top
-            out.append(TopOfBook(eng.symbol, eng.sequence, top[0], top[1], now_ns))
+            out.append(_new_top(eng.symbol, eng.sequence, top[0], top[1], now_ns))
 
     def _gap(self, s: _Symbol) -> int:
         return max(1, int(s.r.x() * self._mean_gap_ns))

@@ -6,13 +6,19 @@ import cython
 cdef object _BUY, _SELL, _LIMIT, _GTC, _IOC, _FOK, _POST_ONLY
 cdef object _NEW, _FILLED, _PARTIAL, _CANCELED, _EXPIRED
 cdef object _STP_NONE, _STP_MAKER, _STP_TAKER
+cdef object _QTY_MIN, _QTY_MAX, _PRICE_BOUNDS, _NOTIONAL_MIN, _NOTIONAL_MAX, _EXACT
+cdef object _new, _set
+
+cdef object _new_trade(object symbol, object trade_id, object price_ticks, long long lots,
+                       object taker_side, object maker_order_id, object taker_order_id,
+                       object ts_ns)
 
 
 cdef class _Order:
     cdef public object account, acct, client_id, side, type, tif, price, status
     cdef public object order_id, locked, cum_fee, cum_units, quote_qty, created_ns, updated_ns
     cdef public long long sign, lots, leaves, filled
-    cdef public bint live
+    cdef public bint live, quiet, unlimited
 
 
 @cython.locals(o=_Order)
@@ -43,7 +49,7 @@ cdef class MatchingEngine:
     cdef public object instrument, rules, accounts, symbol
     cdef public long long sequence
     cdef object _ids, _last_order_id, _base, _quote, _lot, _unit
-    cdef object _stp, _maker_fee, _taker_fee, _done
+    cdef object _stp, _maker_fee, _taker_fee, _done, _expire_causes, _bounds, _bounds_of
     cdef long long _trade_id, _history
     cdef _BookSide _bid, _ask
     cdef dict _open, _by_client, _by_account, _done_client
@@ -73,6 +79,8 @@ cdef class MatchingEngine:
     cpdef list cancel(self, object account, object ref, object now_ns, object cause=*)
     cdef object _reject(self, object account, object client_id, object r, object now_ns,
                         object order_id=*)
+    @cython.locals(b=tuple)
+    cdef object _check_filters(self, object price_ticks, object lots)
     cdef _Order _find_open(self, object account, object ref)
     cdef bint _crosses(self, object side, object price) except -1
     cdef object _stp_for(self, object acct)

@@ -22,10 +22,12 @@ gives the front-ends the changed levels (absolute size, 0 = removed) for their d
 from __future__ import annotations
 
 import itertools
+import math
 from bisect import bisect_left, insort
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 
 from feeds.sim.accounts import Account, Accounts
 from feeds.sim.events import (
@@ -65,6 +67,56 @@ _CANCELED, _EXPIRED = OrderStatus.CANCELED, OrderStatus.EXPIRED
 _STP_NONE, _STP_MAKER, _STP_TAKER = StpMode.NONE, StpMode.CANCEL_MAKER, StpMode.CANCEL_TAKER
 
 
+_QTY_MIN, _QTY_MAX, _PRICE_BOUNDS = Filter.QTY_MIN, Filter.QTY_MAX, Filter.PRICE_BOUNDS
+_NOTIONAL_MIN, _NOTIONAL_MAX = Filter.NOTIONAL_MIN, Filter.NOTIONAL_MAX
+_EXACT = 10 ** 27   # Decimal's 28 digits hold every product below this exactly
+_new = object.__new__
+_set = object.__setattr__   # how dataclasses' own __init__ fills a frozen instance
+
+
+def _new_trade(symbol: str, trade_id: int, price_ticks: int, lots: int, taker_side: Side,
+               maker_order_id: int, taker_order_id: int, ts_ns: int) -> Trade:
+    """`Trade(...)`, equal in every field, without the generated `__init__`'s interpreted
+    per-field calls (it cost more than the match that printed the trade)."""
+    t = _new(Trade)
+    _set(t, "symbol", symbol)
+    _set(t, "trade_id", trade_id)
+    _set(t, "price_ticks", price_ticks)
+    _set(t, "lots", lots)
+    _set(t, "taker_side", taker_side)
+    _set(t, "maker_order_id", maker_order_id)
+    _set(t, "taker_order_id", taker_order_id)
+    _set(t, "ts_ns", ts_ns)
+    return t  # type: ignore[no-any-return]
+
+
+def _filter_bounds(inst: Instrument) -> tuple[int, int | None, int, int | None, int, int] | None:
+    """`check_filters`' bounds as integers: (min lots, max lots, min and max lots * ticks,
+    the lot coefficient, lot * tick coefficient) — lots * lot_size < min_qty exactly when
+    lots < ceil(min_qty / lot_size), alike for the others. None (always the Decimal way)
+    for an instrument whose numbers are not plain finite Decimals."""
+    nums = (inst.tick_size, inst.lot_size, inst.min_qty, inst.min_notional, inst.max_qty,
+            inst.max_notional)
+    if any(v is not None and (type(v) is not Decimal or not v.is_finite()) for v in nums):
+        return None
+    tick, lot = Fraction(inst.tick_size), Fraction(inst.lot_size)
+    if tick <= 0 or lot <= 0:
+        return None
+    unit = tick * lot
+    _, tdig, texp = inst.tick_size.as_tuple()
+    _, ldig, lexp = inst.lot_size.as_tuple()
+    if not isinstance(texp, int) or not isinstance(lexp, int):
+        return None
+    tc = int("".join(map(str, tdig)))
+    lc = int("".join(map(str, ldig)))
+    return (math.ceil(Fraction(inst.min_qty) / lot),
+            None if inst.max_qty is None else math.floor(Fraction(inst.max_qty) / lot),
+            math.ceil(Fraction(inst.min_notional) / unit),
+            None if inst.max_notional is None else math.floor(
+                Fraction(inst.max_notional) / unit),
+            lc, lc * tc)
+
+
 # -- internals --------------------------------------------------------------------------------
 class _Order:
     """One accepted order. Built by `_new_order` (no `__init__`: the compiled twin allocates it
@@ -84,12 +136,14 @@ class _Order:
         "lots",
         "order_id",
         "price",
+        "quiet",
         "quote_qty",
         "side",
         "sign",
         "status",
         "tif",
         "type",
+        "unlimited",
         "updated_ns",
     )
     account: str
@@ -105,12 +159,14 @@ class _Order:
     lots: int
     order_id: int
     price: int | None
+    quiet: bool
     quote_qty: Decimal | None
     side: Side
     sign: int
     status: OrderStatus
     tif: TimeInForce
     type: OrderType
+    unlimited: bool
     updated_ns: int
 
 
@@ -122,6 +178,8 @@ def _new_order(order_id: int, account: str, acct: Account, client_id: str, side:
     o.client_id = client_id
     o.account = account
     o.acct = acct
+    o.quiet = acct.quiet           # an account's flags never change once opened
+    o.unlimited = acct.unlimited
     o.side = side
     o.sign = 1 if side is _BUY else -1
     o.type = type
@@ -200,6 +258,9 @@ class MatchingEngine:
         self._lot = instrument.lot_size
         self._unit = instrument.tick_size * instrument.lot_size
         self._stp = rules.stp
+        self._expire_causes = rules.expire_causes
+        self._bounds = _filter_bounds(instrument)
+        self._bounds_of = instrument   # `instrument` may be replaced (tests): then recomputed
         self._maker_fee = rules.maker_fee
         self._taker_fee = rules.taker_fee
         self._bid = _BookSide(Side.BUY)
@@ -358,7 +419,7 @@ class MatchingEngine:
             failed: Filter | None = (Filter.NOTIONAL_MIN if quote_qty <= 0
                                      or quote_qty < self.instrument.min_notional else None)
         else:
-            failed = check_filters(self.instrument, price_ticks if is_limit else None, lots)
+            failed = self._check_filters(price_ticks if is_limit else None, lots)
         if failed is not None:
             return [self._reject(account, client_id, rules.filter_reject(failed), now_ns)]
         post_only = is_limit and tif is _POST_ONLY
@@ -451,6 +512,38 @@ class MatchingEngine:
             return o if o is not None and o.account == account else None
         return self._by_client.get((account, ref)) if ref else None
 
+    def _check_filters(self, price_ticks: int | None, lots: int) -> Filter | None:
+        """`check_filters(self.instrument, price_ticks, lots)`, in integers where its Decimal
+        arithmetic is exact (every order of the background crowd); otherwise it itself."""
+        if self._bounds_of is not self.instrument:
+            self._bounds = _filter_bounds(self.instrument)
+            self._bounds_of = self.instrument
+        b = self._bounds
+        if b is None or type(lots) is not int or (price_ticks is not None
+                                                  and type(price_ticks) is not int):
+            return check_filters(self.instrument, price_ticks, lots)
+        min_lots, max_lots, min_units, max_units, lc, ltc = b
+        if lots <= 0:
+            return _QTY_MIN
+        if lots * lc >= _EXACT:
+            return check_filters(self.instrument, price_ticks, lots)
+        if lots < min_lots:
+            return _QTY_MIN
+        if max_lots is not None and lots > max_lots:
+            return _QTY_MAX
+        if price_ticks is None:
+            return None
+        if price_ticks <= 0:
+            return _PRICE_BOUNDS
+        units = lots * price_ticks
+        if units * ltc >= _EXACT:
+            return check_filters(self.instrument, price_ticks, lots)
+        if units < min_units:
+            return _NOTIONAL_MIN
+        if max_units is not None and units > max_units:
+            return _NOTIONAL_MAX
+        return None
+
     def _crosses(self, side: Side, price: int) -> bool:
         best = (self._ask if side is _BUY else self._bid).best()
         return best is not None and (price - best) * int(side) >= 0
@@ -507,7 +600,7 @@ class MatchingEngine:
         changed = opp.changed
         limit = t.price
         sign = t.sign
-        stp = self._stp_for(t.acct)
+        stp = _STP_NONE if t.unlimited else self._stp
         account = t.account
         stopped = False
         while t.leaves > 0 and keys:
@@ -552,7 +645,8 @@ class MatchingEngine:
         units = price * qty
         self._fill(t, qty, units, now_ns)
         self._fill(m, qty, units, now_ns)
-        ev.append(Trade(self.symbol, tid, price, qty, t.side, m.order_id, t.order_id, now_ns))
+        ev.append(_new_trade(self.symbol, tid, price, qty, t.side, m.order_id, t.order_id,
+                             now_ns))
         self._settle(t, False, tid, price, qty, units, now_ns, ev)
         self._settle(m, True, tid, price, qty, units, now_ns, ev)
 
@@ -566,9 +660,9 @@ class MatchingEngine:
     def _settle(self, o: _Order, maker: bool, tid: int, price: int, qty: int, units: int,
                 now_ns: int, ev: list[Event]) -> None:
         """One side's ledger and its `Fill` (nothing for the quiet unlimited crowd)."""
-        acct: Account = o.acct
-        if acct.unlimited and acct.quiet:
+        if o.unlimited and o.quiet:
             return
+        acct: Account = o.acct
         rate = self._maker_fee if maker else self._taker_fee
         if o.side is _BUY:
             spent = self._unit * units
@@ -586,7 +680,7 @@ class MatchingEngine:
             o.locked -= base_qty
             acct.settle(self._base, base_qty, base_qty, self._quote, quote_amt, fee)
         o.cum_fee += fee
-        if not acct.quiet:
+        if not o.quiet:
             ev.append(Fill(self.symbol, o.account, o.order_id, o.client_id, o.side, tid,
                            price, qty, fee, fee_asset, maker, o.leaves, o.filled, now_ns))
 
@@ -624,9 +718,9 @@ class MatchingEngine:
 
     def _finish(self, o: _Order, cause: CancelCause, now_ns: int, ev: list[Event]) -> None:
         """End an order that is no longer (or never was) in the book without filling fully."""
-        expired = cause in self.rules.expire_causes
+        expired = cause in self._expire_causes
         self._close(o, _EXPIRED if expired else _CANCELED, now_ns)
-        if not o.acct.quiet:
+        if not o.quiet:
             cls = Expired if expired else Canceled
             ev.append(cls(self.symbol, o.account, o.order_id, o.client_id, o.side, cause,
                           self.rules.cancel_code(cause), o.leaves, o.filled, now_ns))
@@ -642,7 +736,7 @@ class MatchingEngine:
             if o.client_id:
                 self._by_client.pop((o.account, o.client_id), None)
             self._by_account[o.account].pop(o.order_id, None)
-        if o.acct.quiet:
+        if o.quiet:
             return
         self._done[o.order_id] = o
         if o.client_id:

@@ -218,3 +218,35 @@ def test_no_build_means_the_pure_path_with_the_reason(monkeypatch: pytest.Monkey
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: py)
     why = fast._decide()
     assert why is not None and "feeds.sim.matching_core is not compiled" in why
+
+
+odd_instruments = st.builds(
+    lambda tick, lot, mq, mn, xq, xn: __import__("pipeline.model", fromlist=["Instrument"])
+    .Instrument("binance", "X/USDT", "XUSDT", "X", "USDT", D(tick), D(lot), min_qty=D(mq),
+                min_notional=D(mn), max_qty=None if xq is None else D(xq),
+                max_notional=None if xn is None else D(xn)),
+    st.sampled_from(["0.01", "0.1", "1", "0.00000001", "25", "0.0025", "1E+3"]),
+    st.sampled_from(["0.00001", "0.001", "1", "0.00000001", "0.3", "5E+2"]),
+    st.sampled_from(["0", "0.00001", "0.01", "1", "0.33"]),
+    st.sampled_from(["0", "1", "5", "3.3333", "100000"]),
+    st.one_of(st.none(), st.sampled_from(["9000", "0.5", "1E+30", "123.456"])),
+    st.one_of(st.none(), st.sampled_from(["1000000", "55.5", "1E+40"])))
+
+
+@settings(max_examples=400, deadline=None)
+@given(inst=odd_instruments, price=st.one_of(st.none(), st.integers(-3, 10**15),
+                                             st.integers(10**20, 10**40)),
+       lots=st.one_of(st.integers(-3, 10**12), st.integers(10**20, 10**40)))
+def test_integer_filter_check_equals_check_filters(inst, price: int | None, lots: int) -> None:  # type: ignore[no-untyped-def]
+    """The engine's integer form of the exchange filters answers as `check_filters` does,
+    including near every bound and where only Decimal can answer (huge numbers)."""
+    from feeds.sim.accounts import Accounts
+    from feeds.sim.venue_rules import BINANCE, check_filters
+    eng = PureMatchingEngine(inst, BINANCE, Accounts())
+    assert eng._check_filters(price, lots) == check_filters(inst, price, lots)
+    for edge in ("min_qty", "max_qty"):   # right at and around each size bound
+        bound = getattr(inst, edge)
+        if bound is not None and bound < 10**20:
+            n = int(bound / inst.lot_size)
+            for k in (n - 1, n, n + 1):
+                assert eng._check_filters(price, k) == check_filters(inst, price, k)
