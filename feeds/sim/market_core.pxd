@@ -12,7 +12,7 @@ cdef object _new_top(object symbol, object seq, object bid, object ask, long lon
 
 cdef class _Rand:
     cdef object _rng
-    cdef list _u, _n, _x
+    cdef double[::1] _u, _n, _x
     cdef Py_ssize_t _iu, _in, _ix
 
     @cython.locals(i=Py_ssize_t)

@@ -68,40 +68,40 @@ def _new_top(symbol: str, seq: int, bid: tuple[int, int] | None, ask: tuple[int,
 
 
 class _Rand:
-    """Pre-drawn blocks of uniforms, normals and exponentials (one numpy call per block)."""
+    """Pre-drawn blocks of uniforms, normals and exponentials (one numpy call per block).
+    The blocks stay float64 arrays (the compiled twin reads them as C doubles through typed
+    memoryviews); `float()` gives the pure path the same values as Python floats."""
 
     __slots__ = ("_in", "_iu", "_ix", "_n", "_rng", "_u", "_x")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self._u: list[float] = []
-        self._n: list[float] = []
-        self._x: list[float] = []
+        self._u = self._n = self._x = np.empty(0)
         self._iu = self._in = self._ix = _BUF
 
     def u(self) -> float:
         if self._iu == _BUF:
-            self._u = self._rng.random(_BUF).tolist()
+            self._u = self._rng.random(_BUF)
             self._iu = 0
         i = self._iu
         self._iu = i + 1
-        return self._u[i]
+        return float(self._u[i])
 
     def n(self) -> float:
         if self._in == _BUF:
-            self._n = self._rng.standard_normal(_BUF).tolist()
+            self._n = self._rng.standard_normal(_BUF)
             self._in = 0
         i = self._in
         self._in = i + 1
-        return self._n[i]
+        return float(self._n[i])
 
     def x(self) -> float:
         if self._ix == _BUF:
-            self._x = self._rng.standard_exponential(_BUF).tolist()
+            self._x = self._rng.standard_exponential(_BUF)
             self._ix = 0
         i = self._ix
         self._ix = i + 1
-        return self._x[i]
+        return float(self._x[i])
 
 
 class _Symbol:
@@ -281,8 +281,8 @@ class MarketSimulator:
 
     def _note_top(self, s: _Symbol, now_ns: int, out: list[Event | TopOfBook]) -> None:
         eng = s.engine
-        top = eng.best()
-        if top != s.top:
+        top = eng.best_if_changed(s.top)
+        if top is not None:
             s.top = top
             out.append(_new_top(eng.symbol, eng.sequence, top[0], top[1], now_ns))
 

@@ -45,11 +45,16 @@ cdef class _BookSide:
     cdef void drop(self, object price) except *
 
 
+@cython.locals(keys=list, lvl=_Level)
+cdef bint _same_top(_BookSide bs, object prev) except -1
+
+
 cdef class MatchingEngine:
     cdef public object instrument, rules, accounts, symbol
     cdef public long long sequence
     cdef object _ids, _last_order_id, _base, _quote, _lot, _unit
     cdef object _stp, _maker_fee, _taker_fee, _done, _expire_causes, _bounds, _bounds_of
+    cdef dict _acct_cache
     cdef long long _trade_id, _history
     cdef _BookSide _bid, _ask
     cdef dict _open, _by_client, _by_account, _done_client
@@ -59,6 +64,7 @@ cdef class MatchingEngine:
     cpdef tuple best(self)
     @cython.locals(lv=dict, sg=cython.longlong, lvl=_Level, out=list)
     cdef list _side_depth(self, _BookSide bs, long long n)
+    cpdef tuple best_if_changed(self, tuple prev)
     @cython.locals(bk=list, ak=list)
     cpdef tuple best_prices(self)
     cpdef Py_ssize_t level_count(self, object side)

@@ -240,6 +240,20 @@ class _BookSide:
             del keys[bisect_left(keys, key)]
 
 
+def _same_top(bs: _BookSide, prev: tuple[int, int] | None) -> bool:
+    """Is `prev` (price, lots) still the best level of `bs` (None: still empty)?"""
+    keys = bs.keys
+    if not keys:
+        return prev is None
+    if prev is None:
+        return False
+    p = keys[-1] * bs.sign
+    if p != prev[0]:
+        return False
+    lvl: _Level = bs.levels[p]
+    return bool(lvl.total == prev[1])
+
+
 class MatchingEngine:
     """Price-time priority book and order lifecycle for one instrument of one venue."""
 
@@ -261,6 +275,7 @@ class MatchingEngine:
         self._expire_causes = rules.expire_causes
         self._bounds = _filter_bounds(instrument)
         self._bounds_of = instrument   # `instrument` may be replaced (tests): then recomputed
+        self._acct_cache: dict[str, Account] = {}
         self._maker_fee = rules.maker_fee
         self._taker_fee = rules.taker_fee
         self._bid = _BookSide(Side.BUY)
@@ -299,6 +314,14 @@ class MatchingEngine:
             lvl = a.levels[p]
             ask = (p, lvl.total)
         return bid, ask
+
+    def best_if_changed(self, prev: tuple[tuple[int, int] | None, tuple[int, int] | None]
+                        ) -> tuple[tuple[int, int] | None, tuple[int, int] | None] | None:
+        """`best()` if it differs from `prev` (an earlier `best()`), else None: the market's
+        check after every arrival, which builds nothing when the top did not move."""
+        if _same_top(self._bid, prev[0]) and _same_top(self._ask, prev[1]):
+            return None
+        return self.best()
 
     def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Top `n` aggregated levels per side, best first, as (price_ticks, lots)."""
@@ -398,9 +421,12 @@ class MatchingEngine:
     def _submit(self, account: str, client_id: str, side: Side, price_ticks: int | None,
                 lots: int, type: OrderType, tif: TimeInForce, quote_qty: Decimal | None,
                 now_ns: int) -> list[Event]:
-        acct = self.accounts.get(account)
+        acct = self._acct_cache.get(account)
         if acct is None:
-            raise KeyError(f"{self.rules.venue}: unknown account {account!r}")
+            acct = self.accounts.get(account)
+            if acct is None:
+                raise KeyError(f"{self.rules.venue}: unknown account {account!r}")
+            self._acct_cache[account] = acct   # an opened account is never replaced
         rules = self.rules
         is_limit = type is _LIMIT
         if is_limit and price_ticks is None:
