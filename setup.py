@@ -25,7 +25,10 @@ def _extensions() -> list[Extension]:
     except ImportError:  # e.g. --no-build-isolation without Cython: pure Python it is
         return []
     exts = [Extension(mod, [src], optional=True) for mod, src in COMPILED]
-    return cythonize(exts, language_level=3, quiet=True)  # type: ignore[no-any-return]
+    built = cythonize(exts, language_level=3, quiet=True)
+    for ext in built:   # cythonize does not carry `optional` over: without this a missing
+        ext.optional = True   # compiler failed the whole install
+    return built  # type: ignore[no-any-return]
 
 
 setup(ext_modules=_extensions())
