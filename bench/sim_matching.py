@@ -13,6 +13,9 @@ Figures, all measured in this run on this machine (core count printed):
   quiet engine over the baseline (neither keeps a ledger);
 - `market_arrivals_per_s` / `market_events_per_s`: `MarketSimulator.step` on three symbols,
   arrivals processed and public events (trades) produced per second.
+- `hot_path`: which implementation ran (`feeds.sim.fast.describe()`): the compiled twins of
+  the engine and the market, or pure Python (HFT_PURE_PYTHON=1, not built, or stale); run
+  it both ways back to back to compare.
 
     python -m bench.sim_matching [--json] [--quick]
 """
