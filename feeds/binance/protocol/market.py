@@ -312,7 +312,14 @@ def encode_bbo(venue_symbol: str, bid_px: Num, bid_sz: Num, ask_px: Num, ask_sz:
 def encode_bbo_spelled(venue_symbol: str, bid_px: str, bid_sz: str, ask_px: str, ask_sz: str,
                        update_id: int) -> str:
     """`encode_bbo` with the numbers already spelled by `fmt8` (the simulator memoises the
-    spellings of its integer ticks and lots: the push path formats each price once)."""
+    spellings of its integer ticks and lots: the push path formats each price once).
+
+    fmt8 spellings are digits, '.' and '-' only, so the frame is put together as text, the
+    very bytes `dumps` gives for that dict (the symbol is JSON-encoded, once); any id that
+    is not a plain 64-bit int takes `dumps` itself."""
+    if type(update_id) is int and _I64_MIN <= update_id <= _I64_MAX:
+        return (f'{{"u":{update_id},"s":{_json_str(venue_symbol)},"b":"{bid_px}",'
+                f'"B":"{bid_sz}","a":"{ask_px}","A":"{ask_sz}"}}')
     return dumps({"u": update_id, "s": venue_symbol, "b": bid_px, "B": bid_sz, "a": ask_px,
                   "A": ask_sz})
 
@@ -353,10 +360,17 @@ def encode_trade(venue_symbol: str, trade_id: int, price: Num, qty: Num, taker_s
 def encode_trade_spelled(venue_symbol: str, trade_id: int, price: str, qty: str,
                          taker_side: Side, trade_ns: int, event_ns: int,
                          time_unit_ns: int = MS) -> str:
-    """`encode_trade` with price and quantity already spelled by `fmt8`."""
-    return dumps({"e": "trade", "E": _t(event_ns, time_unit_ns), "s": venue_symbol,
-                  "t": trade_id, "p": price, "q": qty,
-                  "T": _t(trade_ns, time_unit_ns), "m": taker_side is Side.SELL, "M": True})
+    """`encode_trade` with price and quantity already spelled by `fmt8`, put together as
+    text like `encode_bbo_spelled` (the same bytes as `dumps` of the dict)."""
+    e, t = _t(event_ns, time_unit_ns), _t(trade_ns, time_unit_ns)
+    if (type(trade_id) is int and type(e) is int and type(t) is int
+            and _I64_MIN <= trade_id <= _I64_MAX and _I64_MIN <= e <= _I64_MAX
+            and _I64_MIN <= t <= _I64_MAX):
+        return (f'{{"e":"trade","E":{e},"s":{_json_str(venue_symbol)},"t":{trade_id},'
+                f'"p":"{price}","q":"{qty}","T":{t},'
+                f'"m":{"true" if taker_side is Side.SELL else "false"},"M":true}}')
+    return dumps({"e": "trade", "E": e, "s": venue_symbol, "t": trade_id, "p": price,
+                  "q": qty, "T": t, "m": taker_side is Side.SELL, "M": True})
 
 
 def encode_server_shutdown(event_ns: int, time_unit_ns: int = MS) -> str:
@@ -366,6 +380,15 @@ def encode_server_shutdown(event_ns: int, time_unit_ns: int = MS) -> str:
 def wrap_combined(stream: str, payload: str) -> str:
     """A raw payload inside the combined-stream envelope `{"stream":..,"data":..}`."""
     return _stream_head(stream) + payload + "}"
+
+
+_I64_MIN, _I64_MAX = -2**63, 2**63 - 1   # what orjson writes as a JSON integer
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_str(s: str) -> str:
+    """`dumps(s)`: a symbol, JSON-encoded once."""
+    return dumps(s)
 
 
 @functools.lru_cache(maxsize=4096)

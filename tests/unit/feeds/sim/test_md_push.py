@@ -57,7 +57,7 @@ steps = st.sampled_from(["0.01", "0.00001", "0.1", "1", "10", "0.00000001", "0.0
 def _call(f, *a):  # type: ignore[no-untyped-def]
     try:
         return f(*a)
-    except (ArithmeticError, ValueError) as exc:   # the same failure, the same answer
+    except (ArithmeticError, ValueError, TypeError) as exc:   # the same failure, the same answer
         return type(exc)
 
 
@@ -150,3 +150,26 @@ def test_the_memo_returns_the_formatters_strings_and_forgets_when_full(
         sp.price(n)
     assert len(sp._price) <= 3                          # bounded: dropped whole when full
     assert sp.price(5) == "<5>" and calls[-1] == 5      # forgotten, so formatted again
+
+
+fmt8_like = st.one_of(st.builds(lambda n: bm.fmt8(D(n).scaleb(-8)), st.integers(0, 10**20)),
+                      st.sampled_from(["0.00000000", "-0.00000000", "1E+5"]))
+ints = st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(2**63, 2**70),
+                 st.integers(-2**70, -2**63 - 1), st.sampled_from([0, 1, True, False]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(sym=st.sampled_from(["BTCUSDT", "1000SATSUSDT", 'Q"\\UOTE', "ÜNI"]), tid=ints,
+       p=fmt8_like, q=fmt8_like, side=st.sampled_from([Side.BUY, Side.SELL]),
+       t=st.one_of(ts, st.integers(2**64, 2**80)), e=ts,
+       unit=st.sampled_from([bm.MS, 1000]))
+def test_binance_text_built_frames_are_dumps_of_the_payload(sym, tid, p, q, side, t, e,  # type: ignore[no-untyped-def]
+                                                            unit) -> None:
+    """The trade and bookTicker frames put together as text are exactly `dumps` of their
+    payload dicts (the reference layout, spelled out here), or fail the same way."""
+    want = _call(lambda: bm.dumps({"e": "trade", "E": e // unit, "s": sym, "t": tid, "p": p,
+                                   "q": q, "T": t // unit, "m": side is Side.SELL,
+                                   "M": True}))
+    assert _call(bm.encode_trade_spelled, sym, tid, p, q, side, t, e, unit) == want
+    want = _call(lambda: bm.dumps({"u": tid, "s": sym, "b": p, "B": q, "a": q, "A": p}))
+    assert _call(bm.encode_bbo_spelled, sym, p, q, q, p, tid) == want
