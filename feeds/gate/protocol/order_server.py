@@ -252,14 +252,12 @@ class RateLimitInfo:
 
 def _header(channel: str, status: int, now_ns: int, info: HeaderInfo,
             rate: RateLimitInfo | None, *, login: bool = False) -> dict[str, Any]:
+    us = now_ns // _NS_PER_US
     h: dict[str, Any] = {"response_time": str(now_ns // _NS_PER_MS), "status": str(status),
-                         "channel": channel, "event": EV_API}
-    h["clientId" if login else "client_id"] = info.client_id
-    h["x_in_time"] = now_ns // _NS_PER_US
-    h["x_out_time"] = now_ns // _NS_PER_US
-    h["conn_id"] = info.conn_id
-    h["conn_trace_id"] = info.conn_trace_id
-    h["trace_id"] = info.trace_id
+                         "channel": channel, "event": EV_API,
+                         "clientId" if login else "client_id": info.client_id,
+                         "x_in_time": us, "x_out_time": us, "conn_id": info.conn_id,
+                         "conn_trace_id": info.conn_trace_id, "trace_id": info.trace_id}
     if rate is not None:
         if rate.remain is not None:
             h["x_gate_ratelimit_requests_remain"] = rate.remain
