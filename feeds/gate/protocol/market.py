@@ -10,6 +10,7 @@ the payload time in int ns. Server encoders take int ns and derive the rest.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -316,13 +317,36 @@ def encode_trade(venue_symbol: str, trade_id: int, price: w.Num, amount: w.Num, 
 def encode_trade_spelled(venue_symbol: str, trade_id: int, price: str, amount: str,
                          side: Side, ts_ns: int, now_ns: int | None = None, *,
                          global_id: int | None = None) -> str:
-    """`encode_trade` with price and amount already spelled by `num_str`."""
-    d = _envelope(CH_TRADES, EV_UPDATE, ts_ns if now_ns is None else now_ns)
-    d["result"] = {"id": trade_id if global_id is None else global_id, "id_market": trade_id,
-                   "create_time": ts_ns // _NS_PER_S, "create_time_ms": w.ms_str(ts_ns),
-                   "side": w.side_str(side), "currency_pair": venue_symbol,
-                   "amount": amount, "price": price, "range": f"{trade_id}-{trade_id}"}
-    return w.dumps(d)
+    """`encode_trade` with price and amount already spelled by `num_str` (digits, '.' and
+    '-' only), put together as text: the very bytes `dumps` gives for that payload (the pair
+    JSON-encoded once; any id or time that is not a plain 64-bit int takes `dumps`)."""
+    now = ts_ns if now_ns is None else now_ns
+    gid = trade_id if global_id is None else global_id
+    if not (type(trade_id) is int and type(gid) is int and type(ts_ns) is int
+            and type(now) is int and _I64_MIN <= trade_id <= _I64_MAX
+            and _I64_MIN <= gid <= _I64_MAX and _I64_MIN <= ts_ns <= _I64_MAX
+            and _I64_MIN <= now <= _I64_MAX):
+        d = _envelope(CH_TRADES, EV_UPDATE, now)
+        d["result"] = {"id": gid, "id_market": trade_id,
+                       "create_time": ts_ns // _NS_PER_S, "create_time_ms": w.ms_str(ts_ns),
+                       "side": w.side_str(side), "currency_pair": venue_symbol,
+                       "amount": amount, "price": price, "range": f"{trade_id}-{trade_id}"}
+        return w.dumps(d)
+    return (f'{{"time":{now // _NS_PER_S},"time_ms":{now // _NS_PER_MS},'
+            f'"channel":"{CH_TRADES}","event":"{EV_UPDATE}","result":{{"id":{gid},'
+            f'"id_market":{trade_id},"create_time":{ts_ns // _NS_PER_S},'
+            f'"create_time_ms":"{w.ms_str(ts_ns)}","side":"{w.side_str(side)}",'
+            f'"currency_pair":{_json_str(venue_symbol)},"amount":"{amount}",'
+            f'"price":"{price}","range":"{trade_id}-{trade_id}"}}}}')
+
+
+_I64_MIN, _I64_MAX = -2**63, 2**63 - 1   # what orjson writes as a JSON integer
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_str(s: str) -> str:
+    """`dumps(s)`: a currency pair, JSON-encoded once."""
+    return w.dumps(s)
 
 
 def encode_rest_snapshot(last_id: int, bids: PairLevels, asks: PairLevels, now_ns: int,

@@ -10,6 +10,7 @@ the keys and JSON types the real venue sends, so a real OKX client cannot tell t
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -374,11 +375,28 @@ def encode_trade(inst_id: str, trade_id: int | str, px: Num, sz: Num, side: Side
 def encode_trade_spelled(inst_id: str, trade_id: int | str, px: str, sz: str, side: Side,
                          ts_ns: int, *, count: int = 1, source: str = "0",
                          seq_id: int = 0) -> str:
-    """`encode_trade` with price and size already spelled by `num_str`."""
-    return _push({"channel": c.CH_TRADES, "instId": inst_id}, [{
-        "instId": inst_id, "tradeId": str(trade_id), "px": px, "sz": sz,
-        "side": w.side_str(side), "ts": w.ms_str(ts_ns), "count": str(int(count)),
-        "source": source, "seqId": int(seq_id)}])
+    """`encode_trade` with price and size already spelled by `num_str` (digits, '.' and '-'
+    only), put together as text: the very bytes `_push` gives for that payload (strings
+    that may need escaping are JSON-encoded; a sequence beyond 64 bits takes `_push`)."""
+    seq = int(seq_id)
+    if type(ts_ns) is not int or not -2**63 <= seq < 2**63:
+        return _push({"channel": c.CH_TRADES, "instId": inst_id}, [{
+            "instId": inst_id, "tradeId": str(trade_id), "px": px, "sz": sz,
+            "side": w.side_str(side), "ts": w.ms_str(ts_ns), "count": str(int(count)),
+            "source": source, "seqId": seq}])
+    inst = _json_str(inst_id)
+    tid = str(trade_id)
+    tid = f'"{tid}"' if tid.isdigit() and tid.isascii() else w.dumps(tid)
+    return (f'{{"arg":{{"channel":"{c.CH_TRADES}","instId":{inst}}},"data":[{{"instId":{inst},'
+            f'"tradeId":{tid},'
+            f'"px":"{px}","sz":"{sz}","side":"{w.side_str(side)}","ts":"{w.ms_str(ts_ns)}",'
+            f'"count":"{int(count)}","source":{_json_str(source)},"seqId":{seq}}}]}}')
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_str(s: str) -> str:
+    """`dumps(s)`: an instrument id or source tag, JSON-encoded once."""
+    return w.dumps(s)
 
 
 def encode_rest_snapshot(bids: Sequence[LevelIn], asks: Sequence[LevelIn], ts_ns: int,

@@ -173,3 +173,36 @@ def test_binance_text_built_frames_are_dumps_of_the_payload(sym, tid, p, q, side
     assert _call(bm.encode_trade_spelled, sym, tid, p, q, side, t, e, unit) == want
     want = _call(lambda: bm.dumps({"u": tid, "s": sym, "b": p, "B": q, "a": q, "A": p}))
     assert _call(bm.encode_bbo_spelled, sym, p, q, q, p, tid) == want
+
+
+num_like = st.one_of(st.builds(str, st.integers(0, 10**12)),
+                     st.builds(lambda n: str(D(n).scaleb(-6)), st.integers(1, 10**12)),
+                     st.sampled_from(["0", "-1.5", "65000.1"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(inst=st.sampled_from(["BTC-USDT", 'Q"U\\OTE', "ÜNI_USDT"]), tid=ints,
+       sid=st.one_of(ints, st.sampled_from(["123", "x7", "١٢"])), px=num_like, sz=num_like,
+       side=st.sampled_from([Side.BUY, Side.SELL]), t=st.one_of(ts, st.integers(2**64, 2**70)),
+       now=st.one_of(st.none(), ts), gid=st.one_of(st.none(), ints),
+       count=st.integers(0, 5), source=st.sampled_from(["0", "1", 'we"ird']))
+def test_okx_and_gate_text_built_trades_are_dumps_of_the_payload(  # type: ignore[no-untyped-def]
+        inst, tid, sid, px, sz, side, t, now, gid, count, source) -> None:
+    """OKX and Gate trade frames put together as text equal `dumps` of their payloads (the
+    reference layout, spelled out here), or fail the same way."""
+    from feeds.gate.protocol import _wire as gw
+    from feeds.okx.protocol import _wire as ow
+    want = _call(lambda: ow.dumps({"arg": {"channel": "trades", "instId": inst}, "data": [{
+        "instId": inst, "tradeId": str(sid), "px": px, "sz": sz, "side": ow.side_str(side),
+        "ts": ow.ms_str(t), "count": str(count), "source": source, "seqId": int(tid)}]}))
+    assert _call(lambda: om.encode_trade_spelled(inst, sid, px, sz, side, t, count=count,
+                                                 source=source, seq_id=tid)) == want
+    n = t if now is None else now
+    want = _call(lambda: gw.dumps({
+        "time": n // 10**9, "time_ms": n // 10**6, "channel": "spot.trades",
+        "event": "update", "result": {
+            "id": tid if gid is None else gid, "id_market": tid, "create_time": t // 10**9,
+            "create_time_ms": gw.ms_str(t), "side": gw.side_str(side), "currency_pair": inst,
+            "amount": sz, "price": px, "range": f"{tid}-{tid}"}}))
+    assert _call(lambda: gm.encode_trade_spelled(inst, tid, px, sz, side, t, now,
+                                                 global_id=gid)) == want
