@@ -10,6 +10,7 @@ children in order), then imports the role's module **by name** and calls its `ma
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import logging
 import os
@@ -17,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +145,34 @@ def set_realtime(priority: int) -> bool:
     return True
 
 
+_PR_SET_PDEATHSIG = 1   # linux/prctl.h
+
+
+def stop_with_parent(parent_pid: int, on_orphaned: Callable[[], None]) -> bool:
+    """Ask the kernel to send this process SIGTERM when its parent (the supervisor) dies, by
+    whatever means: SIGKILL, the OOM killer, a crash. Without it the children of a dead
+    supervisor run on as orphans: an engine still quoting, gateways holding live orders, the
+    simulator and writer holding ports and files, and a fresh `hft run` would collide with
+    them. SIGTERM is the supervisor's own stop signal, so each child then stops in order
+    (gateways cancel their orders, the writer flushes) as in a normal shutdown.
+
+    `parent_pid` is the parent seen when the child started: if it is already gone by the
+    time the request is made (it died in between), `on_orphaned()` is called at once instead.
+    Linux only; elsewhere (or if prctl is refused) returns False and nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    except (OSError, AttributeError) as exc:
+        log.warning("cannot ask to stop with the supervisor (%s): an orphan would run on", exc)
+        return False
+    if os.getppid() != parent_pid:
+        on_orphaned()
+    return True
+
+
 def set_title(name: str) -> None:
     try:
         import setproctitle
@@ -153,6 +183,7 @@ def set_title(name: str) -> None:
 
 def child_entry(spec: ProcessSpec, handles: SharedHandles) -> None:
     """Entry point of every spawned process (runs in the child)."""
+    parent_pid = os.getppid()   # the supervisor, before anything can go wrong with it
     set_title(spec.name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = load_config(handles.config_path)
@@ -167,6 +198,7 @@ def child_entry(spec: ProcessSpec, handles: SharedHandles) -> None:
     status = table.slot(spec.slot)
     ctx = ProcessContext(spec, handles, config, status)
     signal.signal(signal.SIGTERM, ctx.request_stop)
+    stop_with_parent(parent_pid, ctx.request_stop)
     # no beat here: the role's own loop gives the first one, so its start-up (an embedded
     # PostgreSQL's initdb, a market prefill) runs under `startup_timeout_ms`, not the
     # running heartbeat timeout

@@ -167,3 +167,32 @@ def test_child_beyond_restart_limit_halts_trading(tmp_path):
     assert "HALTING TRADING" in out and "exceeded 1 restarts" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert "exceeded 1 restarts" in summary["halted"]
+
+
+def test_children_of_a_killed_supervisor_stop_in_order_instead_of_running_on(tmp_path):
+    """SIGKILL leaves the supervisor no chance to stop anyone: the kernel's parent-death
+    signal (pipeline.process.stop_with_parent) gives each child the SIGTERM it would have
+    sent, and each stops through its own orderly path (the roles log their stop)."""
+    proc = start(tmp_path, ALL_OK)
+    kids: list[psutil.Process] = []
+    try:
+        wait_for(lambda: len(statuses(proc.pid)) == 6
+                 and all(r["state"] == "running" for r in statuses(proc.pid).values()))
+        kids = [k for k in hft_children(proc.pid)
+                if k.cmdline() and k.cmdline()[0].startswith("hft:")]
+        assert len(kids) == 6
+        proc.kill()
+        proc.communicate(timeout=30)
+        _, alive = psutil.wait_procs(kids, timeout=20)
+        assert [k for k in alive if k.status() != psutil.STATUS_ZOMBIE] == [], "orphans left"
+        stopped = set((tmp_path / "stops").read_text().split())
+        assert stopped == {"feed:binance", "feed:okx", "writer", "gateway:binance",
+                           "gateway:okx", "engine"}
+    finally:
+        for k in kids:
+            try:
+                k.kill()
+            except psutil.NoSuchProcess:
+                pass
+        for seg in registry.list_segments(owner_pid=proc.pid):
+            registry.unlink(seg)
