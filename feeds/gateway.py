@@ -73,10 +73,30 @@ class GatewayDriver:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http: aiohttp.ClientSession | None = None
         self._backlog: deque[str] = deque()   # frames waiting for socket room (_send)
+        self._flush_scheduled = False         # a `_flush` is due this loop pass (_flush_soon)
         if ctx.status is not None:
             ctx.status.set_counter_names(list(COUNTERS))
 
     # -- plumbing ----------------------------------------------------------------------------
+    def _flush_soon(self) -> None:
+        """Flush once the current loop pass ends, for every frame that arrived in it.
+
+        One socket read often holds many venue frames (the venue answers a batch of orders
+        together); flushing after each one put each frame's reports on the engine's queue on
+        their own, and each put rings the engine's doorbell: a futex wake (or a datagram) per
+        frame. In a live gateway at a few thousand orders/s those wakes were a quarter of the
+        process's time. `call_soon` runs after the receive loop has taken every frame already
+        read, and before the loop waits for more, so a lone frame's reports leave just as
+        soon as before; only frames that arrived together now leave together."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_scheduled_pass)
+
+    def _flush_scheduled_pass(self) -> None:
+        self._flush_scheduled = False
+        if self.core is not None:
+            self._flush()
+
     def _flush(self) -> None:
         assert self.core is not None
         if self.core.rest_queries:
@@ -276,7 +296,7 @@ class GatewayDriver:
                     self.session_up = True
                     self.reports_q.put(GatewayStatus(self.venue, "up", "", ts_recv))
                     asyncio.ensure_future(self._reconcile())
-            self._flush()
+            self._flush_soon()
 
         async def on_open(ws: Any) -> None:
             for f in self.adapter.session_frames(int(time.time() * 1000)):

@@ -58,6 +58,7 @@ def driver() -> tuple[GatewayDriver, Core, Client, Queue, Queue]:
     core, client, reports, events = Core(), Client(), Queue(), Queue()
     d.core, d.client, d.reports_q, d.events_q = core, client, reports, events  # type: ignore
     d._backlog = deque()
+    d._flush_scheduled = False
     return d, core, client, reports, events
 
 
@@ -96,3 +97,43 @@ async def test_reports_go_to_the_engine_and_exec_reports_to_the_writer() -> None
     d._flush()
     assert [decode(b) for b in reports.data] == [r, s]
     assert [decode(b) for b in events.data] == [r]
+
+
+class CountingQueue(Queue):
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts = 0
+
+    def put_encoded(self, data: list[bytes]) -> bool:
+        self.puts += 1
+        return super().put_encoded(data)
+
+
+def _ack(cid: str) -> ExecReport:
+    return ExecReport("okx", "BTC/USDT", cid, "V" + cid, ExecType.NEW, OrderStatus.NEW,
+                      Side.BUY, 10, 2)
+
+
+async def test_frames_read_together_leave_in_one_put_after_the_pass() -> None:
+    d, core, _, _, _ = driver()
+    d.reports_q = q = CountingQueue()  # type: ignore[assignment]
+    acks = [_ack(f"c{i}") for i in range(5)]
+    for r in acks:   # five frames handled in one pass of the loop, as from one socket read
+        core.reports.append(r)
+        d._flush_soon()
+    assert q.puts == 0          # nothing yet: the receive loop is still taking frames
+    await asyncio.sleep(0)      # the pass ends: one flush for all of them, in order
+    assert q.puts == 1 and [decode(b) for b in q.data] == acks
+    core.reports.append(r := _ack("c9"))   # a lone frame later leaves on its own
+    d._flush_soon()
+    await asyncio.sleep(0)
+    assert q.puts == 2 and decode(q.data[-1]) == r
+
+
+async def test_a_scheduled_flush_after_the_core_is_gone_does_nothing() -> None:
+    d, core, _, reports, _ = driver()
+    core.reports.append(_ack("c1"))
+    d._flush_soon()
+    d.core = None   # the connection and its core went away before the pass ended
+    await asyncio.sleep(0)
+    assert reports.data == []
