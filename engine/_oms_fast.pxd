@@ -12,6 +12,7 @@ cdef class Order:
 cdef class Market:
     cdef public dict book, buy_prices, sell_prices
     cdef public object buy_key, sell_key
+    cdef Py_hash_t buy_hash, sell_hash
 
 
 cdef class OmsCore:

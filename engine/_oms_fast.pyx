@@ -8,7 +8,9 @@ dict work that compiling the same .py leaves in place. Here the order record is 
 and counters are typed fields of `OmsCore`, the transition tables are C arrays indexed by the
 status's int, and the records that cross into Python (`NewOrder`, `FillApplied`,
 `OrderUpdated`, read: `ExecReport`) are filled and read at their slot offsets
-(engine/_slots.pxd) instead of through setattr/getattr.
+(engine/_slots.pxd) instead of through setattr/getattr. A `ClientIdFactory`'s id is issued
+here in C (the same counter step and text), and the open-lots / open-count updates hash their
+key once instead of per get and set.
 
 Sameness: engine/oms.py stays the rule. `OMS` there is `class OMS(OmsCore, PureOMS)` when
 this module is built: `create`, `on_report` and `_market` come from here, everything else
@@ -23,11 +25,27 @@ checks both paths give identical results on random report streams.
 from cpython.object cimport PyObject
 from cpython.dict cimport PyDict_GetItem
 
-from engine._slots cimport hft_slot_get, hft_slot_put, new_bare, slot_offset
+from engine._slots cimport (
+    as_i64,
+    _PyDict_GetItem_KnownHash,
+    _PyDict_SetItem_KnownHash,
+    hft_hex_id,
+    hft_is_ascii,
+    hft_method_func,
+    hft_method_self,
+    hft_slot_get,
+    hft_slot_put,
+    hft_slot_set,
+    new_bare,
+    slot_offset,
+)
 
 import dataclasses
 import importlib
+from collections import defaultdict
 from decimal import Decimal
+
+from engine.client_ids import ClientIdFactory
 
 # engine.oms imports this module at its end, after `PureOMS` is bound (or we import it first)
 _py = importlib.import_module("engine.oms")
@@ -67,6 +85,71 @@ cdef object _UNKNOWN_ORDER = _py._UNKNOWN_ORDER
 cdef object _BUY = _py._BUY
 cdef object _SELL = _py._SELL
 cdef object _LIMIT = _py._LIMIT
+cdef object _defaultdict = defaultdict
+cdef object _CIF = ClientIdFactory
+cdef object _next_id_fn = ClientIdFactory.next_id
+cdef Py_ssize_t C_SEQ = slot_offset(ClientIdFactory, "_seq")
+cdef Py_ssize_t C_MAX = slot_offset(ClientIdFactory, "_max_seq")
+cdef Py_ssize_t C_PREFIX = slot_offset(ClientIdFactory, "prefix")
+
+cdef inline bint _i64(object x, long long* out) noexcept:
+    return as_i64(x, out)
+
+
+cdef object _issue(object nid):
+    """`nid()`: the next client id. For a `ClientIdFactory`'s own `next_id` the same steps
+    in C (seq + 1, the exhaustion check, `prefix + format(seq, "x")`); anything else, and the
+    exhausted case (which raises there), is the call itself."""
+    cdef PyObject* fn = hft_method_func(<PyObject*>nid)
+    cdef PyObject* f
+    cdef PyObject* seq_p
+    cdef PyObject* max_p
+    cdef PyObject* prefix_p
+    cdef long long seq, mx
+    cdef bint ok
+    cdef object seq_o
+    if fn is <PyObject*>_next_id_fn:
+        f = hft_method_self(<PyObject*>nid)
+        if type(<object>f) is _CIF:
+            seq_p = hft_slot_get(f, C_SEQ)
+            max_p = hft_slot_get(f, C_MAX)
+            prefix_p = hft_slot_get(f, C_PREFIX)
+            if (seq_p is not NULL and max_p is not NULL and prefix_p is not NULL
+                    and type(<object>prefix_p) is str and hft_is_ascii(<object>prefix_p)
+                    and _i64(<object>seq_p, &seq) and 0 <= seq < 0x7fffffffffffffff):
+                seq += 1
+                if _i64(<object>max_p, &mx):
+                    ok = seq <= mx
+                else:   # beyond int64 (a short prefix leaves 16**17 ids): above any seq here
+                    ok = type(<object>max_p) is int and <object>max_p > 0
+                if ok:
+                    seq_o = <object>seq    # (typed object: not an inferred C long long)
+                    hft_slot_set(f, C_SEQ, <PyObject*>seq_o)
+                    return hft_hex_id(<object>prefix_p, <unsigned long long>seq)
+    return nid()
+
+
+cdef inline object _count_add(object d, object key, Py_hash_t h, object delta):
+    """`d[key] += delta` on an OMS count index (a dict or defaultdict): with the key there,
+    one hashed get and set; a missing key takes the mapping's own path (`__missing__`)."""
+    cdef PyObject* v
+    if type(d) is dict or type(d) is _defaultdict:
+        v = _PyDict_GetItem_KnownHash(d, key, h)
+        if v is not NULL:
+            _PyDict_SetItem_KnownHash(d, key, <object>v + delta, h)
+            return
+    d[key] += delta
+
+
+cdef inline object _count_sub(object d, object key, Py_hash_t h, object delta):
+    """`d[key] -= delta` (see `_count_add`)."""
+    cdef PyObject* v
+    if type(d) is dict or type(d) is _defaultdict:
+        v = _PyDict_GetItem_KnownHash(d, key, h)
+        if v is not NULL:
+            _PyDict_SetItem_KnownHash(d, key, <object>v - delta, h)
+            return
+    d[key] -= delta
 
 # -- transition tables: status int -> next status (borrowed: enum members live forever) ------
 cdef enum:
@@ -245,6 +328,8 @@ cdef class Market:
         self.buy_prices = buy_prices
         self.sell_key = sell_key
         self.sell_prices = sell_prices
+        self.buy_hash = hash(buy_key)     # the keys are tuples of str and Side: immutable
+        self.sell_hash = hash(sell_key)
 
 
 cdef class OmsCore:
@@ -263,9 +348,10 @@ cdef class OmsCore:
     def create(self, venue, symbol, side, price_ticks, lots, tif, now_ns, ts_tick_recv=0,
                order_type=_LIMIT, layer=0):
         """Register a new order (PENDING_NEW) and return the message for the gateway."""
-        cid = self._next_id[venue]()
+        cid = _issue(self._next_id[venue])
         cdef Market m
         cdef dict px
+        cdef Py_hash_t h
         by_sym = PyDict_GetItem(self._markets, venue)
         mp = None if by_sym is NULL else (<dict>by_sym).get(symbol)
         if mp is None or type(mp) is not Market:
@@ -274,9 +360,11 @@ cdef class OmsCore:
         if side > 0:
             key = m.buy_key
             px = m.buy_prices
+            h = m.buy_hash
         else:
             key = m.sell_key
             px = m.sell_prices
+            h = m.sell_hash
         book = m.book
         cdef Order o = Order.__new__(Order)
         o.client_id = cid
@@ -306,10 +394,9 @@ cdef class OmsCore:
         o.prices = px
         self.orders[cid] = o
         book[cid] = o
-        open_lots = self.open_lots
-        open_lots[key] += lots
+        _count_add(self.open_lots, key, h, lots)
         px[price_ticks] = px.get(price_ticks, 0) + 1
-        self.open_count[venue] += 1
+        _count_add(self.open_count, venue, hash(venue), 1)
         self.n_created += 1
         # build_new_order(cid, venue, symbol, side, price_ticks, lots, order_type, tif,
         # ts_tick_recv, now_ns), stored slot by slot
@@ -350,10 +437,12 @@ cdef class OmsCore:
             if trade_id:
                 key = (_rf(r, R_VENUE), _rf(r, R_SYMBOL), trade_id, _rf(r, R_SIDE) > 0)
                 young = self._trades_young
-                if key in young or key in self._trades_old:
+                # `key in young or key in old` then `young.add(key)`, hashing the key twice
+                # instead of three times: the add itself says whether it was in young
+                n = len(young)
+                if key in self._trades_old or (young.add(key), len(young))[1] == n:
                     self._counters["duplicate_fills"] += 1
                     return []
-                young.add(key)
                 if len(young) >= self._trades_gen:
                     self._trades_old = young
                     self._trades_young = set()
@@ -404,7 +493,8 @@ cdef class OmsCore:
         if _is_open(st):  # a terminal order's lots already left the open book
             rem = total - before
             if rem > 0:
-                self.open_lots[o.lots_key] -= rem if rem < lots else lots
+                key = o.lots_key
+                _count_sub(self.open_lots, key, hash(key), rem if rem < lots else lots)
         ts = _rf(r, R_TS_RECV)
         fill = new_bare(_FillApplied)
         cdef PyObject* p = <PyObject*>fill
@@ -443,7 +533,7 @@ cdef class OmsCore:
                 gone = book.pop(o.client_id, None)
             if gone is not None:
                 _unprice(o)
-            self.open_count[o.venue] -= 1
+            _count_sub(self.open_count, o.venue, hash(o.venue), 1)
             t = self._terminal
             t.append(o.client_id)
             if len(t) > self._retain_terminal:

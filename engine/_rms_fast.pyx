@@ -3,9 +3,12 @@
 
 Why it exists: `RMS.check` (engine/rms.py) runs once per order and is ~2 us of dict lookups,
 tuple unpacking and int/float arithmetic on Python objects. Here the same checks run on C
-integers and doubles: the instrument's limits are copied once into a typed record (`_Lim`,
-rebuilt if `RMS._limits` ever holds a different object), the token bucket and the pass
-counter are typed fields, and the order's fields are read at their slot offsets.
+integers and doubles: the instrument's limits are copied once into a typed record (`_Lim`;
+`RMS._limits` is made once, by the constructor: the copies are rebuilt only if that dict is
+replaced or changes size), the token bucket and the pass counter are typed fields, the order's
+fields are read at their slot offsets, the compiled OMS's indexes as struct fields, and the
+tuple-keyed lookups (positions, open lots, own prices) use hashes computed once and, after the
+first hit, the dict's own key object (an identity match instead of a tuple comparison).
 
 Sameness, by construction: this path only ever *passes* an order. It computes exactly what the
 pure check computes (same int arithmetic, the same IEEE double operations in the same order
@@ -17,14 +20,15 @@ that hand-over; a pass stores the bucket and the counter as the pure code would.
 """
 from cpython.object cimport PyObject
 from cpython.dict cimport PyDict_GetItem, PyDict_Next
-from cpython.exc cimport PyErr_Clear, PyErr_Occurred
 from libc.math cimport fabs, isfinite
 
-from engine._slots cimport hft_slot_get, slot_offset
+from engine._oms_fast cimport OmsCore
+from engine._slots cimport _PyDict_GetItem_KnownHash, as_i64, hft_slot_get, slot_offset
 
 import importlib
 from collections import defaultdict
 
+from engine.portfolio import Position
 from pipeline.messages import NewOrder
 from pipeline.model import OrderType, Side
 
@@ -37,9 +41,8 @@ cdef object _BUY = Side.BUY
 cdef object _SELL = Side.SELL
 cdef object _NewOrder = NewOrder
 cdef object _defaultdict = defaultdict
-
-cdef extern from "Python.h":
-    long long PyLong_AsLongLong(object o) noexcept   # error checked and cleared below
+cdef object _Position = Position
+cdef Py_ssize_t P_LOTS = slot_offset(Position, "lots")
 
 cdef extern from *:
     """
@@ -64,63 +67,107 @@ cdef Py_ssize_t N_PRICE = _no[4], N_LOTS = _no[5], N_TYPE = _no[6]
 
 
 cdef inline bint _i64(object x, long long* out) noexcept:
-    """`x` as an int64 if it is exactly an int that fits (else False: the pure path decides)."""
-    if type(x) is not int:
-        return False
-    cdef long long v = PyLong_AsLongLong(x)
-    if v == -1 and PyErr_Occurred() is not NULL:
-        PyErr_Clear()
-        return False
-    out[0] = v
-    return True
+    return as_i64(x, out)
 
 
 cdef inline object _nf(object o, Py_ssize_t off):
     return <object>hft_slot_get(<PyObject*>o, off)
 
 
+cdef object _stored_key(object d, object key):
+    """The key object `d` itself holds that equals `key` (else `key`): looked up with it, an
+    entry matches by identity, without comparing the tuples. Only a shortcut: a lookup with
+    any equal key finds the same entry."""
+    for k in d:
+        if k == key:
+            return k
+    return key
+
+
+cdef class _Leg:
+    """One venue's part of a side's worst case: its position key, open-lots key (with their
+    hashes, computed once) and the multiplier of its lots into the symbol's common unit.
+    `pseen` / `oseen`: the key was swapped for the positions' / open lots' own key object."""
+    cdef object pkey, okey
+    cdef Py_hash_t phash, ohash
+    cdef long long mult
+    cdef bint pseen, oseen
+
+    def __init__(self, pkey, okey, mult):
+        self.pkey = pkey
+        self.okey = okey
+        self.phash = hash(pkey)
+        self.ohash = hash(okey)
+        if not _i64(mult, &self.mult):
+            raise OverflowError(mult)
+
+
 cdef class _Lim:
-    """One instrument's limits (`engine.rms._Limits`) as int64 and, per side (0 buy, 1 sell),
-    its (position key, open-lots key, others) with `mult` apart; `others` holds the same
-    (pkey, okey, mult) for the symbol's other venues. `ok` is False when anything does not
-    fit: then the pure check runs for that instrument."""
-    cdef object src
+    """One instrument's limits (`engine.rms._Limits`) as int64 and, per side, this venue's
+    leg, the symbol's other venues' legs and the opposite side's own-price key (with its
+    hash). `ok` is False when anything does not fit: the pure check runs for it."""
     cdef bint ok
     cdef long long max_lots, max_notional, max_pos_lots, max_total
-    cdef tuple buy, sell
-    cdef long long mult[2]
+    cdef _Leg own_b, own_s
+    cdef tuple others_b, others_s
+    cdef object opp_b, opp_s        # the open_prices key of the side an order would cross
+    cdef Py_hash_t opp_hb, opp_hs
+    cdef bint opp_seen_b, opp_seen_s
 
-    def __init__(self, src):
-        self.src = src
+    def __init__(self, src, venue, symbol):
         self.ok = (_i64(src.max_lots, &self.max_lots) and
                    _i64(src.max_notional, &self.max_notional) and
                    _i64(src.max_pos_lots, &self.max_pos_lots) and
                    _i64(src.max_total, &self.max_total))
-        cdef long long m
-        agg = src.agg
-        for i, side in enumerate((_BUY, _SELL)):
-            entry = agg.get(side) if type(agg) is dict else None
-            if entry is None or type(entry) is not tuple or len(entry) != 4:
-                self.ok = False
-                continue
-            pkey, okey, mult, others = entry
-            self.ok = self.ok and _i64(mult, &self.mult[i]) and type(others) is tuple
-            if self.ok:
-                for o in others:
-                    self.ok = self.ok and type(o) is tuple and len(o) == 3 and _i64(o[2], &m)
-            if i == 0:
-                self.buy = (pkey, okey, others)
-            else:
-                self.sell = (pkey, okey, others)
+        try:
+            for side in (_BUY, _SELL):
+                pkey, okey, mult, others = src.agg[side]
+                own = _Leg(pkey, okey, mult)
+                legs = tuple([_Leg(p, o, m) for p, o, m in others])
+                if side is _BUY:
+                    self.own_b, self.others_b = own, legs
+                else:
+                    self.own_s, self.others_s = own, legs
+        except (KeyError, TypeError, ValueError, OverflowError):
+            self.ok = False
+            return
+        self.opp_b = (venue, symbol, -1)    # a buy crosses our asks: the pure key's -side
+        self.opp_s = (venue, symbol, 1)
+        self.opp_hb = hash(self.opp_b)
+        self.opp_hs = hash(self.opp_s)
 
 
-cdef inline int _lots_of(object positions, object pkey, long long* out) except -1:
-    """`positions.get(pkey)`'s lots into `out` (0 if none): False if not a plain int."""
-    p = positions.get(pkey)
-    if p is None:
+cdef inline bint _plain(object d) noexcept:
+    """A dict, or a defaultdict (whose `get` never adds): read with the dict API."""
+    return type(d) is dict or type(d) is _defaultdict
+
+
+cdef inline int _pos_lots(object positions, _Leg leg, long long* out) except -1:
+    """`positions.get(leg.pkey)`'s lots (0 if none) into `out`; False if not a plain int."""
+    cdef PyObject* p = _PyDict_GetItem_KnownHash(positions, leg.pkey, leg.phash)
+    cdef PyObject* v
+    if p is NULL:
         out[0] = 0
         return True
-    return _i64(p.lots, out)
+    if not leg.pseen:
+        leg.pseen = True
+        leg.pkey = _stored_key(positions, leg.pkey)
+    if type(<object>p) is _Position:
+        v = hft_slot_get(p, P_LOTS)
+        return v is not NULL and _i64(<object>v, out)
+    return _i64((<object>p).lots, out)
+
+
+cdef inline int _open_lots(object open_lots, _Leg leg, long long* out) except -1:
+    """`open_lots.get(leg.okey, 0)` into `out`; False if not a plain int."""
+    cdef PyObject* v = _PyDict_GetItem_KnownHash(open_lots, leg.okey, leg.ohash)
+    if v is NULL:
+        out[0] = 0
+        return True
+    if not leg.oseen:
+        leg.oseen = True
+        leg.okey = _stored_key(open_lots, leg.okey)
+    return _i64(<object>v, out)
 
 
 cdef inline bint _get_i64(object d, object key, long long* out) noexcept:
@@ -133,32 +180,55 @@ cdef inline bint _get_i64(object d, object key, long long* out) noexcept:
 
 
 cdef class RmsCore:
-    """The RMS's hot state, typed, and its compiled `check`; the rest is engine/rms.py's."""
+    """The RMS's hot state, typed, and its compiled `check`; the rest is engine/rms.py's.
+    `_by_venue` (venue -> symbol -> `_Lim`) is built from `_limits` (made once, in the RMS's
+    constructor) the first time it is needed, and again if `_limits` is replaced."""
     cdef public object state, rate, _last_ns
     cdef public dict venue_state, _limits, _capacity
     cdef public double _collar_bps, _rate_per_ns, _burst, _tokens
     cdef public long long _max_open, passed
     cdef public long long handed_over   # checks the pure code decided (denials, odd cases)
-    cdef dict _fast
-
-    def __cinit__(self, *args, **kwargs):
-        self._fast = {}
+    cdef dict _by_venue
+    cdef object _by_venue_of         # the `_limits` dict `_by_venue` was built from
+    cdef Py_ssize_t _by_venue_n
 
     cdef object _pure(self, order, fair_value_ticks, oms, portfolio, now_ns):
         self.handed_over += 1
         return _py_check(self, order, fair_value_ticks, oms, portfolio, now_ns)
 
+    cdef _Lim _lim(self, object venue, object symbol):
+        """The typed limits of (venue, symbol), or None (unknown: the pure check denies)."""
+        cdef PyObject* p
+        limits = self._limits
+        if (self._by_venue is None or self._by_venue_of is not limits
+                or self._by_venue_n != len(limits)):
+            by_venue = {}
+            for key, lim in limits.items():
+                if type(key) is tuple and len(key) == 2 and type(key[0]) is str \
+                        and type(key[1]) is str:
+                    by_venue.setdefault(key[0], {})[key[1]] = _Lim(lim, key[0], key[1])
+            self._by_venue, self._by_venue_of, self._by_venue_n = by_venue, limits, len(limits)
+        if type(venue) is not str or type(symbol) is not str:
+            return None
+        p = PyDict_GetItem(self._by_venue, venue)
+        if p is NULL:
+            return None
+        p = PyDict_GetItem(<dict>p, symbol)
+        return None if p is NULL else <_Lim>p
+
     def check(self, order, fair_value_ticks, oms, portfolio, now_ns):
         """None if `order` may be sent, else the recorded `Denial` (the pure check decides
         every denial: see the module docstring)."""
         cdef long long lots, price, notional, pos, same_open, agg_pos, agg_open, n_open
-        cdef long long worst, mult, v, own, k, now, last, diff, need, cap_v
+        cdef long long worst, v, own, k, now, last, diff, need, cap_v
         cdef double fair, tokens
         cdef Py_ssize_t pos_i = 0
         cdef PyObject* kp
         cdef PyObject* vp
-        cdef int s, i
+        cdef int s
         cdef _Lim fl
+        cdef _Leg leg
+        cdef tuple others
         if (type(order) is not _NewOrder or type(fair_value_ticks) is not float
                 or self.state is not _ACTIVE):
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
@@ -167,53 +237,50 @@ cdef class RmsCore:
         vp = PyDict_GetItem(self.venue_state, venue)
         if vp is not NULL and <object>vp is not _ACTIVE:
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
-        key = (venue, symbol)
-        lim = self._limits.get(key)
-        if lim is None:
+        fl = self._lim(venue, symbol)
+        if fl is None or not fl.ok:
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
-        fo = self._fast.get(key)
-        if fo is None or (<_Lim>fo).src is not lim:
-            fo = self._fast[key] = _Lim(lim)
-        fl = <_Lim>fo
         side = _nf(order, N_SIDE)
         if side is _BUY:
-            s, i = 1, 0
+            s, leg, others, opp, opp_h = 1, fl.own_b, fl.others_b, fl.opp_b, fl.opp_hb
         elif side is _SELL:
-            s, i = -1, 1
+            s, leg, others, opp, opp_h = -1, fl.own_s, fl.others_s, fl.opp_s, fl.opp_hs
         else:
-            s = 0
+            return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         fair = fair_value_ticks
-        if (not fl.ok or s == 0 or _nf(order, N_TYPE) is _MARKET
+        if (_nf(order, N_TYPE) is _MARKET
                 or not _i64(_nf(order, N_LOTS), &lots) or lots <= 0 or lots > fl.max_lots
                 or not isfinite(fair) or fair <= 0
                 or not _i64(_nf(order, N_PRICE), &price)
                 or hft_mul(price, lots, &notional) or notional > fl.max_notional
                 or fabs(<double>price - fair) * 10_000.0 > self._collar_bps * fair):
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
-        orders = oms.orders
-        open_lots = oms.open_lots
-        open_count = oms.open_count
-        open_prices = oms.open_prices
+        if isinstance(oms, OmsCore):   # the compiled OMS: its indexes are struct fields
+            orders = (<OmsCore>oms).orders
+            open_lots = (<OmsCore>oms).open_lots
+            open_count = (<OmsCore>oms).open_count
+            open_prices = (<OmsCore>oms).open_prices
+        else:
+            orders = oms.orders
+            open_lots = oms.open_lots
+            open_count = oms.open_count
+            open_prices = oms.open_prices
         positions = portfolio.positions
-        if (type(orders) is not dict or type(open_prices) is not dict
-                or (type(open_lots) is not dict and type(open_lots) is not _defaultdict)
-                or (type(open_count) is not dict and type(open_count) is not _defaultdict)):
+        if (type(orders) is not dict or type(open_prices) is not dict or type(positions) is not dict
+                or not _plain(open_lots) or not _plain(open_count)):
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         registered = _nf(order, N_CLIENT_ID) in <dict>orders
-        pkey, okey, others = fl.buy if i == 0 else fl.sell
         # worst case per venue and across venues (common unit), this order included once
-        if (not _lots_of(positions, pkey, &pos)
-                or not _get_i64(open_lots, okey, &same_open)
+        if (not _pos_lots(positions, leg, &pos) or not _open_lots(open_lots, leg, &same_open)
                 or hft_add(same_open, 0 if registered else lots, &same_open)
-                or hft_mul(pos, fl.mult[i], &agg_pos)
-                or hft_mul(same_open, fl.mult[i], &agg_open)):
+                or hft_mul(pos, leg.mult, &agg_pos)
+                or hft_mul(same_open, leg.mult, &agg_open)):
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
-        for other in <tuple>others:
-            pkey, okey, m = <tuple>other
-            mult = m
-            if (not _lots_of(positions, pkey, &v) or hft_mul(v, mult, &v)
+        for o in others:
+            leg = <_Leg>o
+            if (not _pos_lots(positions, leg, &v) or hft_mul(v, leg.mult, &v)
                     or hft_add(agg_pos, v, &agg_pos)
-                    or not _get_i64(open_lots, okey, &v) or hft_mul(v, mult, &v)
+                    or not _open_lots(open_lots, leg, &v) or hft_mul(v, leg.mult, &v)
                     or hft_add(agg_open, v, &agg_open)):
                 return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         if (not _get_i64(open_count, venue, &n_open)
@@ -225,21 +292,27 @@ cdef class RmsCore:
                 or worst > fl.max_total or worst < -fl.max_total):
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         # self-trade: a buy at or above our lowest open ask, a sell at or below our best bid
-        vp = PyDict_GetItem(open_prices, (venue, symbol, -s))
-        if vp is not NULL and type(<object>vp) is dict and <dict>vp:
-            pos_i = 0
-            own = 0
-            first = True
-            while PyDict_Next(<object>vp, &pos_i, &kp, NULL):
-                if not _i64(<object>kp, &k):
-                    return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
-                if first or (k < own if s > 0 else k > own):
-                    own = k
-                    first = False
-            if (own <= price) if s > 0 else (own >= price):
+        vp = _PyDict_GetItem_KnownHash(open_prices, opp, opp_h)
+        if vp is not NULL and not (fl.opp_seen_b if s > 0 else fl.opp_seen_s):
+            if s > 0:
+                fl.opp_seen_b, fl.opp_b = True, _stored_key(open_prices, opp)
+            else:
+                fl.opp_seen_s, fl.opp_s = True, _stored_key(open_prices, opp)
+        if vp is not NULL:
+            if type(<object>vp) is not dict:
                 return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
-        elif vp is not NULL and type(<object>vp) is not dict:
-            return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
+            if <dict>vp:
+                pos_i = 0
+                own = 0
+                first = True
+                while PyDict_Next(<object>vp, &pos_i, &kp, NULL):
+                    if not _i64(<object>kp, &k):
+                        return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
+                    if first or (k < own if s > 0 else k > own):
+                        own = k
+                        first = False
+                if (own <= price) if s > 0 else (own >= price):
+                    return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         if self._capacity:
             cap = self._capacity.get((venue, symbol, side))
             if cap is not None:
@@ -247,8 +320,7 @@ cdef class RmsCore:
                 if not _i64(cap, &cap_v) or need > cap_v:
                     return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         # order-rate token bucket; the token is spent only by an order that passes
-        last_o = self._last_ns
-        if not _i64(now_ns, &now) or not _i64(last_o, &last):
+        if not _i64(now_ns, &now) or not _i64(self._last_ns, &last):
             return self._pure(order, fair_value_ticks, oms, portfolio, now_ns)
         tokens = self._tokens
         if now > last:

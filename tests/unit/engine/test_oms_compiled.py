@@ -192,6 +192,31 @@ def test_the_common_cycle_is_identical_and_uses_the_compiled_records() -> None:
     assert oms_state(comp) == oms_state(pure)
 
 
+def test_client_ids_are_the_same_up_to_and_at_exhaustion() -> None:
+    """The compiled create issues a `ClientIdFactory`'s ids itself: same ids, same `issued`,
+    and at the end of the counter the same OverflowError with the counter left alike."""
+    out = []
+    for cls in (PureOMS, CompiledOMS):
+        f = ClientIdFactory("okx", START_MS, "ab12")
+        oms = cls({"okx": f})
+        f._seq = f._max_seq - 2
+        got: list[Any] = [oms.create("okx", SYM, Side.BUY, 1, 1, TimeInForce.GTC, 1).client_id
+                          for _ in range(2)]
+        got.append(outcome(oms.create, "okx", SYM, Side.BUY, 1, 1, TimeInForce.GTC, 1))
+        got += [f.issued, oms.n_created, sorted(oms.orders)]
+        out.append(got)
+        assert got[1] == f.prefix + format(f._max_seq, "x") and got[3] == f._max_seq + 1
+    assert out[0] == out[1] and out[1][2][1] is OverflowError
+
+
+def test_an_id_source_that_is_not_a_factory_is_called_as_is() -> None:
+    for cls in (PureOMS, CompiledOMS):
+        oms = cls({})
+        oms._next_id = {"gate": iter(["t-x1", "t-x2"]).__next__}
+        assert [oms.create("gate", SYM, Side.SELL, 9, 1, TimeInForce.GTC, 1).client_id
+                for _ in range(2)] == ["t-x1", "t-x2"]
+
+
 def test_a_report_that_is_not_an_exec_report_takes_the_pure_path() -> None:
     """A look-alike record (not exactly ExecReport) is handled by the pure code, alike."""
     @dataclasses.dataclass
