@@ -33,7 +33,6 @@ Hot path: plain slotted classes, dict lookups, no Decimal on ack/fill bookkeepin
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,6 +40,7 @@ from enum import IntEnum
 from importlib.util import find_spec
 
 from engine.client_ids import ClientIdFactory
+from pipeline.hot_path import PURE_ENV, log_once, pure_requested
 from pipeline.logging_setup import RateLimitedLog
 from pipeline.messages import (
     CancelAll,
@@ -542,7 +542,7 @@ class OMS:
             if st in _OPEN:  # a terminal order's lots already left the open book
                 rem = total - before
                 if rem > 0:
-                    self.open_lots[o.lots_key] -= rem if rem < lots else lots
+                    self.open_lots[o.lots_key] -= min(lots, rem)
             # FillApplied(...) with its fields stored here: one call frame less per fill
             fill = _new(FillApplied)
             fill.venue = o.venue
@@ -819,8 +819,8 @@ class OMS:
 # HFT_PURE_PYTHON=1 in the environment keeps the pure path even when the extension is built.
 PureOMS = OMS
 HOT_PATH = "pure Python (engine._oms_fast not built)"
-if os.environ.get("HFT_PURE_PYTHON", "") not in ("", "0"):
-    HOT_PATH = "pure Python (HFT_PURE_PYTHON set)"
+if pure_requested():
+    HOT_PATH = f"pure Python ({PURE_ENV} set)"
 elif find_spec("engine._oms_fast") is not None:
     try:
         from engine import _oms_fast  # type: ignore[attr-defined]  # (no stubs)
@@ -834,13 +834,8 @@ elif find_spec("engine._oms_fast") is not None:
             __doc__ = PureOMS.__doc__
 
         HOT_PATH = "compiled (engine._oms_fast)"
-_logged = False
 
 
 def log_hot_path() -> str:
     """Log (once per process) and return which order path runs: the engine calls it at start."""
-    global _logged
-    if not _logged:
-        _logged = True
-        log.info("OMS order path: %s", HOT_PATH)
-    return HOT_PATH
+    return log_once(log, "OMS order path", HOT_PATH)

@@ -27,7 +27,6 @@ global HALTED; venue-level states recover by themselves when the venue or feed c
 from __future__ import annotations
 
 import logging
-import os
 from collections import deque
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -36,6 +35,7 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from pipeline.config import RiskConfig, SystemConfig
+from pipeline.hot_path import PURE_ENV, log_once, pure_requested
 from pipeline.messages import NewOrder
 from pipeline.model import Instrument, OrderType, Side
 
@@ -276,8 +276,7 @@ class RMS:
         tokens = self._tokens
         if now_ns > last:
             tokens += (now_ns - last) * self._rate_per_ns
-            if tokens > self._burst:
-                tokens = self._burst
+            tokens = min(tokens, self._burst)
             self._last_ns = now_ns
         if tokens < 1.0:
             self._tokens = tokens
@@ -450,8 +449,8 @@ def _reduces(pos: int, s: int, same_side_open: int) -> bool:
 # `PureRMS` stays the pure class; HFT_PURE_PYTHON=1 keeps the pure path even when built.
 PureRMS = RMS
 HOT_PATH = "pure Python (engine._rms_fast not built)"
-if os.environ.get("HFT_PURE_PYTHON", "") not in ("", "0"):
-    HOT_PATH = "pure Python (HFT_PURE_PYTHON set)"
+if pure_requested():
+    HOT_PATH = f"pure Python ({PURE_ENV} set)"
 elif find_spec("engine._rms_fast") is not None:
     try:
         from engine import _rms_fast  # type: ignore[attr-defined]  # (no stubs)
@@ -463,13 +462,8 @@ elif find_spec("engine._rms_fast") is not None:
             __doc__ = PureRMS.__doc__
 
         HOT_PATH = "compiled (engine._rms_fast)"
-_logged = False
 
 
 def log_hot_path() -> str:
     """Log (once per process) and return which pre-trade check runs."""
-    global _logged
-    if not _logged:
-        _logged = True
-        log.info("RMS check path: %s", HOT_PATH)
-    return HOT_PATH
+    return log_once(log, "RMS check path", HOT_PATH)

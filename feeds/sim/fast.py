@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
-PURE_ENV = "HFT_PURE_PYTHON"
+from pipeline.hot_path import PURE_ENV, pure_requested
+
 _HERE = Path(__file__).resolve().parent
 _CORES = ("matching", "market")   # order matters: market imports the matching core
 _chosen: dict[str, ModuleType] = {}
 _why_pure: str | None = None
 _decided = False
-
-
-def pure_requested() -> bool:
-    return os.environ.get(PURE_ENV, "").strip() not in ("", "0")
 
 
 def _stale(name: str, built: Path) -> bool:
