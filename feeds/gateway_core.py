@@ -338,10 +338,20 @@ class GatewayCore:
     # -- timers ------------------------------------------------------------------------------
     def on_timer(self, now_ns: int) -> bool:
         """Follow up unanswered requests with a status query; returns True when the engine's
-        heartbeat is overdue and everything must be cancelled (our own dead-man switch)."""
-        for rid, p in list(self.pending.items()):
+        heartbeat is overdue and everything must be cancelled (our own dead-man switch).
+
+        `pending` is in send order (a request id is new each time and stamped as it is
+        added), so the overdue requests are the oldest ones: the scan stops at the first
+        that is not, instead of walking every request in flight each tick (2,000 in flight
+        under load made that scan 4 % of the gateway). Should the wall clock step back, a
+        request stamped after the step is looked at once those ahead of it are overdue:
+        late by at most the step, never lost."""
+        overdue = []
+        for rid, p in self.pending.items():
             if now_ns - p.sent_ns < self.response_timeout_ns:
-                continue
+                break
+            overdue.append((rid, p))
+        for rid, p in overdue:
             self._settle(rid)
             self.counters["timeouts"] += 1
             if p.kind in ("place", "cancel"):  # a status query's own time-out is not re-asked

@@ -344,3 +344,26 @@ def test_back_to_back_places_go_out_in_batches_but_never_across_a_cancel() -> No
     assert new.client_id == "a3" and new.exec_type is ExecType.NEW
     core.place(_order("c0"))                               # a lone place stays a single frame
     assert [orjson.loads(f)["op"] for f in core.take()[0]] == ["place"]
+
+
+def test_only_the_overdue_requests_are_followed_up_oldest_first() -> None:
+    """The time-out scan stops at the first request still within its time: requests sent
+    later are left alone, and each overdue one is queried once."""
+    clock = Clock()
+    core = _core(clock)
+    core.place(_order("old1"))
+    core.place(_order("old2"))
+    core.take()
+    clock.t += 1_500_000_000
+    core.place(_order("young"))
+    core.take()
+    clock.t += 1_000_000_000          # old1/old2 at 2.5 s (overdue), young at 1.0 s
+    core.on_timer(clock.t)
+    frames, _ = core.take()
+    asked = [orjson.loads(f)["cid"] for f in frames]
+    assert asked == ["old1", "old2"] and core.counters["timeouts"] == 2
+    clock.t += 1_500_000_000          # now young is overdue too; the queries are not re-asked
+    core.on_timer(clock.t)
+    frames, _ = core.take()
+    assert [orjson.loads(f)["cid"] for f in frames] == ["young"]
+    assert core.counters["timeouts"] == 3

@@ -101,3 +101,39 @@ def test_with_order_stamps_builds_a_frozen_report() -> None:
     assert type(stamped) is ExecReport and stamped is not REPORT
     with pytest.raises(dataclasses.FrozenInstanceError):
         stamped.ts_sent = 1  # type: ignore[misc]
+
+
+def _row(msg: object) -> list:
+    return orjson.loads(encode(msg))  # type: ignore[arg-type, no-any-return]
+
+
+def test_a_bad_field_value_is_a_value_error_not_a_crash() -> None:
+    """Unknown enum values, a fee that is no decimal, a negative or unknown tag: each is
+    a malformed message (the queue counts and skips it), never an exception of another
+    kind that would take a consumer down."""
+    side = 1 + _FIELDS[ExecReport].index("side")
+    fee = 1 + _FIELDS[ExecReport].index("fee")
+    bad_rows = []
+    for i, value in ((side, 9), (side, "BUY"), (side, None), (fee, "abc"), (fee, [1]),
+                     (0, -1), (0, len(_TYPES)), (0, "x")):
+        row = _row(REPORT)
+        row[i] = value
+        bad_rows.append(row)
+    bad_rows.append(_row(REPORT)[:-1])                  # a field short
+    bad_rows.append(_row(REPORT) + [0])                 # a field too many
+    for row in bad_rows:
+        with pytest.raises(ValueError, match="undecodable"):
+            decode(orjson.dumps(row))
+
+
+@pytest.mark.parametrize("msg", SAMPLES, ids=lambda m: type(m).__name__)
+def test_decoded_messages_are_ordinary_frozen_instances(msg: object) -> None:
+    back = decode(encode(msg))  # type: ignore[arg-type]
+    assert back == msg and repr(back) == repr(msg)
+    if type(msg) is not Record:   # a Record holds a dict: unhashable, as constructed
+        assert hash(back) == hash(msg)
+    first = dataclasses.fields(back)[0].name  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(back, first, None)
+    for f in dataclasses.fields(back):  # type: ignore[arg-type]
+        assert type(getattr(back, f.name)) is type(getattr(msg, f.name)), f.name
