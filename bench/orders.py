@@ -8,6 +8,11 @@ a bounded number in flight, and apply every execution report to the OMS. Measure
 - `orders_per_s`: orders acknowledged by the venue and applied to the OMS per second, over
   `--orders` (>= 50,000 by default) — engine -> gateway -> venue -> ack -> OMS;
 - `order_ack_us`: gateway wrote the order frame -> ack received (p50/p99), per order;
+- `cpu_us_per_order`: CPU time (user + system, from /proc) each process spent per order
+  during the saturated run: the venue simulator, the gateway, this engine and the event
+  drain (standing in for the writer, which decodes every report too). On 2 cores the
+  total bounds the throughput (2 s / total), and unlike a rate it holds still when other
+  work shares the machine;
 - `oms_rms_orders_per_s`: the in-process OMS+RMS cycle (`bench/oms.py`, its own baseline).
 OKX is used because its simulator does not throttle order operations; the gateway runs with
 `[system] enforce_venue_order_limits = false` (no real venue account allows these rates —
@@ -145,7 +150,10 @@ def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int
         # 1. unloaded: one order in flight at a time -> the path's own order->ack latency
         _, _, quiet_ns, _ = phase(latency_orders, 1, 1)
         # 2. saturated: a window of orders in flight -> sustained throughput
+        cpu0 = {name: _cpu_s(pid) for name, pid in procs(sim, gw, drain).items()}
         acked, rejected, ack_ns, elapsed = phase(n_orders, window, batch)
+        cpu_us = {name: round((_cpu_s(pid) - cpu0[name]) * 1e6 / max(acked + rejected, 1), 1)
+                  for name, pid in procs(sim, gw, drain).items()}
         quiet = np.array(quiet_ns, dtype=np.int64) / 1000.0
         lat = np.array(ack_ns, dtype=np.int64) / 1000.0
         return {"orders": n_orders, "acked": acked, "rejected": rejected,
@@ -156,6 +164,7 @@ def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int
                 "saturated_ack_us": {"p50": round(float(np.percentile(lat, 50)), 1),
                                      "p99": round(float(np.percentile(lat, 99)), 1),
                                      "count": int(lat.size)},
+                "cpu_us_per_order": cpu_us | {"total": round(sum(cpu_us.values()), 1)},
                 "window": window, "batch": batch, "elapsed_s": round(elapsed, 2)}
     finally:
         stop.set()
@@ -173,6 +182,22 @@ def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int
             q.close()
 
 
+def procs(sim: Any, gw: Any, drain: Any) -> dict[str, int]:
+    """The processes on the order path, by role (the drain stands in for the writer)."""
+    return {"venue_sim": sim.pid, "gateway": gw.pid, "engine": os.getpid(),
+            "writer_drain": drain.pid}
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (/proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+STALL_S = 30.0   # no report for this long: the run is broken, not slow
+
+
 def _phase(n_orders: int, window: int, batch: int, oms: Any, rms: Any, pf: Any, orders_q: Any,
            reports_q: Any, far_bid: int, lots: int, fair: float
            ) -> tuple[int, int, list[int], float]:
@@ -183,8 +208,13 @@ def _phase(n_orders: int, window: int, batch: int, oms: Any, rms: Any, pf: Any, 
 
     acked = rejected = created = 0
     ack_ns: list[int] = []
-    t0 = time.perf_counter()
+    t0 = last_report = time.perf_counter()
     while acked + rejected < n_orders:
+        if time.perf_counter() - last_report > STALL_S:
+            raise SystemExit(f"no execution report for {STALL_S:.0f} s with "
+                             f"{created - acked - rejected} orders in flight ({acked} acked, "
+                             f"{rejected} rejected of {n_orders}): the gateway's session "
+                             f"was probably cut; see the gateway's log above")
         in_flight = created - acked - rejected
         if created < n_orders and in_flight < window:
             out = []
@@ -200,6 +230,7 @@ def _phase(n_orders: int, window: int, batch: int, oms: Any, rms: Any, pf: Any, 
                 out.append(o)
             orders_q.put_many(out)
         for r in reports_q.get_many(timeout=0.001 if in_flight else 0):
+            last_report = time.perf_counter()
             if not isinstance(r, ExecReport):
                 continue
             before = oms.get(r.client_id)

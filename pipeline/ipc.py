@@ -30,14 +30,32 @@ from typing import Any
 
 import faster_fifo
 
-from pipeline.messages import Message, decode, encode
+from pipeline.messages import Message, decode_all, encode, join_encoded
 
 _ids = itertools.count()
 PARK_SLICE_S = 0.25  # a park is re-checked at least this often (bounds a missed wake-up)
+BATCH_ROWS = 256     # messages put together travel as queue entries of at most this many
+BATCH_BYTES = 64 << 10   # ... and of at most this size (a bigger message travels alone)
 
 
 def _raw(b: bytes) -> bytes:
     return b
+
+
+def _entries(data: list[bytes]) -> list[bytes]:
+    """`data` (encoded messages, in order) as queue entries of up to `BATCH_ROWS` messages
+    and about `BATCH_BYTES` each; a lone message stays as it is (no batch wrapper)."""
+    out: list[bytes] = []
+    run: list[bytes] = []
+    size = 0
+    for d in data:
+        if run and (len(run) == BATCH_ROWS or size + len(d) > BATCH_BYTES):
+            out.append(run[0] if len(run) == 1 else join_encoded(run))
+            run, size = [], 0
+        run.append(d)
+        size += len(d)
+    out.append(run[0] if len(run) == 1 else join_encoded(run))
+    return out
 
 
 class MessageQueue:
@@ -107,15 +125,22 @@ class MessageQueue:
 
     def put_encoded(self, data: list[bytes]) -> bool:
         """`put_many` of messages already `encode`d: a producer sending the same messages to
-        two queues (a gateway's reports go to the engine and to the writer) encodes once."""
+        two queues (a gateway's reports go to the engine and to the writer) encodes once.
+
+        Messages put together travel together: up to `BATCH_ROWS` of them as one queue entry
+        (`messages.join_encoded`). faster-fifo's own cost is per entry (~2.9 us to put and
+        take one, against ~0.3 us per message inside a batch, measured on this 2-core VM),
+        and a gateway puts every order's reports, an engine every batch of orders."""
         if not data:
             return True
+        n = len(data)
+        entries = data if n == 1 else _entries(data)
         try:
-            self._q.put_many_nowait(data)
+            self._q.put_many_nowait(entries)
         except Full:
-            self.dropped_full += len(data)
+            self.dropped_full += n
             return False
-        self.sent += len(data)
+        self.sent += n
         self._bell.ring_if_parked()
         return True
 
@@ -138,9 +163,10 @@ class MessageQueue:
 
     # -- consumer ----------------------------------------------------------------------------
     def get_many(self, timeout: float = 0.0, max_messages: int = 4096) -> list[Message]:
-        """Every available message (up to `max_messages`), waiting up to `timeout` seconds for
-        the first one (0 = don't wait). The wait parks on the queue's condition variable, so
-        an idle consumer uses no CPU. Undecodable messages are counted and skipped."""
+        """Every available message, waiting up to `timeout` seconds for the first one (0 =
+        don't wait). The wait parks on the queue's doorbell, so an idle consumer uses no CPU.
+        Undecodable messages are counted and skipped. `max_messages` bounds the queue entries
+        taken; an entry holds up to `BATCH_ROWS` messages put together."""
         raw = self._take(max_messages)
         if not raw and timeout > 0:
             deadline = time.monotonic() + timeout
@@ -151,11 +177,10 @@ class MessageQueue:
                 self._bell.doorbell.park(self.nonempty, min(left, PARK_SLICE_S))
                 raw = self._take(max_messages)
         out: list[Message] = []
+        bad = 0
         for b in raw:
-            try:
-                out.append(decode(b))
-            except ValueError:
-                self.decode_errors += 1
+            bad += decode_all(b, out)
+        self.decode_errors += bad
         self.received += len(out)
         return out
 
@@ -166,6 +191,7 @@ class MessageQueue:
             return []
 
     def qsize(self) -> int:
+        """Queue entries waiting (a batch put together is one entry)."""
         return self._q.qsize()
 
     def close(self) -> None:

@@ -348,6 +348,35 @@ def decode(data: bytes) -> Message:
         raise ValueError(f"undecodable message: {exc!r}") from exc
 
 
+def join_encoded(data: list[bytes]) -> bytes:
+    """Several `encode`d messages as one payload: the JSON array of their rows. A queue takes
+    it as one entry (see `pipeline.ipc`) and `decode_all` gives the messages back in order."""
+    return b"[" + b",".join(data) + b"]"
+
+
+def decode_all(data: bytes, into: list[Message]) -> int:
+    """Append the message(s) of `data` (one `encode`d message or a `join_encoded` batch) to
+    `into`, in order; returns how many were malformed and skipped (a batch that is not JSON
+    at all counts as one). A bad row costs only itself, never its neighbours."""
+    if data[1:2] != b"[":   # a single row: `[tag, ...]`
+        try:
+            into.append(decode(data))
+        except ValueError:
+            return 1
+        return 0
+    try:
+        rows = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return 1
+    bad = 0
+    for row in rows:
+        try:
+            into.append(_DECODE_ROW[row[0]](row))
+        except (ValueError, IndexError, TypeError, KeyError, ArithmeticError):
+            bad += 1
+    return bad
+
+
 class _NewOrderDraft:
     """Mutable twin of `NewOrder` (same slots, same layout): filled with plain attribute
     stores, then re-typed as the frozen `NewOrder`. CPython allows the `__class__` switch

@@ -72,3 +72,41 @@ def test_undecodable_message_is_counted_and_skipped():
     assert [m.ts for m in q.get_many(timeout=1.0)] == [7]
     assert q.decode_errors == 1
     q.close()
+
+
+def test_messages_put_together_share_queue_entries_and_come_back_in_order():
+    from pipeline.ipc import BATCH_ROWS
+    q = MessageQueue("batched", 8 << 20)
+    msgs = [Heartbeat(i) for i in range(2 * BATCH_ROWS + 3)]
+    assert q.put_many(msgs[:1]) and q.put_many(msgs[1:])
+    assert q.qsize() == 1 + 3          # the lone message, then 256 + 256 + 2
+    assert q.get_many(timeout=1.0) == msgs
+    assert q.sent == q.received == len(msgs) and q.decode_errors == 0
+    q.close()
+
+
+def test_a_batch_entry_stays_small_big_messages_travel_alone():
+    from pipeline.ipc import BATCH_BYTES
+    from pipeline.messages import Record
+    q = MessageQueue("big", 8 << 20)
+    big = [Record("capture", {"frame": "x" * (BATCH_BYTES // 3), "i": i}) for i in range(7)]
+    assert q.put_many(big)
+    assert q.qsize() == 4               # two per entry (a third would pass BATCH_BYTES), then one
+    got: list = []
+    while len(got) < 7:                 # faster-fifo hands over what fits its buffer per take
+        batch = q.get_many(timeout=1.0)
+        assert batch
+        got += batch
+    assert [m.body["i"] for m in got] == list(range(7))
+    q.close()
+
+
+def test_a_bad_row_in_a_batch_costs_only_itself():
+    from pipeline.messages import encode, join_encoded
+    q = MessageQueue("mixed", 1 << 16)
+    q._q.put_nowait(join_encoded([encode(Heartbeat(1)), b'[99,"x"]', b'"nope"',
+                                  encode(Heartbeat(2))]))
+    q._q.put_nowait(b"[[not json")
+    assert [m.ts for m in q.get_many(timeout=1.0)] == [1, 2]
+    assert q.decode_errors == 3
+    q.close()
