@@ -4,7 +4,10 @@ Processes: the simulated OKX (`hft sim`, its own process), the real gateway proc
 (`feeds.gateway.GatewayDriver` in a child process, same queues as under the supervisor), and
 this process acting as the engine: the real OMS and RMS create post-only orders (resting far
 from the touch, sized at the venue minimum), ship them to the gateway's queue in batches with
-a bounded number in flight, and apply every execution report to the OMS. Measured:
+a bounded number in flight, and apply every execution report to the OMS, waiting for reports
+as the engine process does (`[pipeline.wait]`: spin, yield, then park on the report queue's
+doorbell). A fourth process takes the events queue as the writer would (polling, never parked
+on it, so the gateway's puts to it wake no one). Measured:
 - `orders_per_s`: orders acknowledged by the venue and applied to the OMS per second, over
   `--orders` (>= 50,000 by default) — engine -> gateway -> venue -> ack -> OMS;
 - `order_ack_us`: gateway wrote the order frame -> ack received (p50/p99), per order;
@@ -91,8 +94,14 @@ def _gateway_main(cfg_path: str, orders: Any, reports: Any, events: Any, stop: A
 
 
 def _drain_events(events: Any, stop: Any) -> None:
+    """The writer's share of the path: take (and decode) every event, polling as the writer
+    does (`writer.main`: a short sleep when nothing came, never parked on the queue's
+    doorbell, so the gateway's puts wake no one here)."""
+    from writer.main import WriterSettings
+    idle_s = WriterSettings.poll_sleep_s
     while not stop.is_set():
-        events.get_many(timeout=0.1)
+        if not events.get_many(timeout=0):
+            time.sleep(idle_s)
 
 
 def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int = 2000
@@ -143,9 +152,17 @@ def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int
         lots = max(inst.qty_to_lots(inst.min_qty), 1)
         fair = float(far_bid)
 
+        # the engine process's own wait (engine/main.py): spin, yield, then park on the
+        # report queue's doorbell, with the configured phases
+        from shm.multiwait import MultiWait
+        w = config.pipeline.wait
+        phased = w.engine == "phased"
+        waiter = MultiWait([reports_q.doorbell], spin_s=w.engine_spin_us * 1e-6 if phased else 0,
+                           yield_s=w.engine_yield_us * 1e-6 if phased else 0)
+
         def phase(n: int, window: int, batch: int) -> tuple[int, int, list[int], float]:
-            return _phase(n, window, batch, oms, rms, pf, orders_q, reports_q, far_bid, lots,
-                          fair)
+            return _phase(n, window, batch, oms, rms, pf, orders_q, reports_q, waiter, far_bid,
+                          lots, fair)
 
         # 1. unloaded: one order in flight at a time -> the path's own order->ack latency
         _, _, quiet_ns, _ = phase(latency_orders, 1, 1)
@@ -199,7 +216,7 @@ STALL_S = 30.0   # no report for this long: the run is broken, not slow
 
 
 def _phase(n_orders: int, window: int, batch: int, oms: Any, rms: Any, pf: Any, orders_q: Any,
-           reports_q: Any, far_bid: int, lots: int, fair: float
+           reports_q: Any, waiter: Any, far_bid: int, lots: int, fair: float
            ) -> tuple[int, int, list[int], float]:
     """Keep up to `window` orders in flight until `n_orders` are answered; (acked, rejected,
     per-order send->ack ns, seconds)."""
@@ -229,7 +246,9 @@ def _phase(n_orders: int, window: int, batch: int, oms: Any, rms: Any, pf: Any, 
                     continue
                 out.append(o)
             orders_q.put_many(out)
-        for r in reports_q.get_many(timeout=0.001 if in_flight else 0):
+        if in_flight and not reports_q.nonempty():
+            waiter.wait(reports_q.nonempty, 0.001)
+        for r in reports_q.get_many(timeout=0) if reports_q.nonempty() else ():
             last_report = time.perf_counter()
             if not isinstance(r, ExecReport):
                 continue
