@@ -75,6 +75,9 @@ _ORD_TYPE = {"limit": (OrderType.LIMIT, TimeInForce.GTC),
              "market": (OrderType.MARKET, TimeInForce.IOC)}
 
 
+_NONE: list[Any] = []   # no subscriber (shared, never mutated)
+
+
 def ord_id_of(inst: Instrument, order_id: int) -> str:
     return str((inst.venue_code or 0) * ORD_ID_BASE + order_id)
 
@@ -109,6 +112,54 @@ class Session:
         self.out.send(frame)
 
 
+class _Sessions(set["Session"]):
+    """The front's connections: a set that counts its changes, so the subscriber indexes
+    built from it (`OkxFront._index`) know when to rebuild. Tests and benchmarks add and
+    discard sessions directly, so the count lives here rather than in the WS handler."""
+
+    version = 0
+
+    def add(self, s: Session) -> None:
+        self.version += 1
+        super().add(s)
+
+    def discard(self, s: object) -> None:
+        self.version += 1
+        super().discard(s)
+
+    def remove(self, s: Session) -> None:
+        self.version += 1
+        super().remove(s)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+
+class _Index:
+    """Who takes which push, built from the sessions in one pass: public sessions per
+    (channel, instId), logged-in `orders` subscribers per account, and the symbols with any
+    depth or BBO/ticker subscriber (the hub's `wants_*` questions). Rebuilt only after a
+    connection, subscription or login changed (rare); read on every event (often)."""
+
+    __slots__ = ("bbo", "depth", "orders", "public", "version")
+
+    def __init__(self, version: int, sessions: set[Session]) -> None:
+        self.version = version
+        self.public: dict[tuple[str, str], list[Session]] = {}
+        self.orders: dict[str, list[Session]] = {}
+        for s in sessions:   # the set's order, as the scans this replaces delivered in
+            if s.private:
+                if s.account is not None and s.orders_sub is not None:
+                    self.orders.setdefault(s.account, []).append(s)
+                continue
+            for ch, ids in s.public.items():
+                for inst_id in ids:
+                    self.public.setdefault((ch, inst_id), []).append(s)
+        self.depth = {i for ch, i in self.public if ch in (c.CH_BOOKS, c.CH_BOOKS5)}
+        self.bbo = {i for ch, i in self.public if ch in (c.CH_BBO_TBT, c.CH_TICKERS)}
+
+
 @dataclass
 class TickerStats:
     open: Decimal | None = None
@@ -133,7 +184,9 @@ class OkxFront:
         self.venue = venue
         self.disable_ws_snapshot = disable_ws_snapshot
         self.by_code = {i.venue_code: i for i in venue.instruments if i.venue_code is not None}
-        self.sessions: set[Session] = set()
+        self.sessions: set[Session] = _Sessions()
+        self._subs_changed = 0          # bumped by subscribe/unsubscribe/login
+        self._idx: _Index | None = None
         self.book = OrderBookkeeping()
         self.tickers: dict[str, TickerStats] = {i.symbol: TickerStats()
                                                 for i in venue.instruments}
@@ -175,8 +228,31 @@ class OkxFront:
         for s, pending in items.items():
             s.send(o.encode_orders_push_items(pending, self.uids.get(s.account or "", "0")))
 
+    def _changed(self) -> None:
+        """A subscription or login changed: the next lookup rebuilds the index."""
+        self._subs_changed += 1
+
+    def _index(self) -> _Index:
+        """The subscriber index, rebuilt if a session came or went or subscribed since."""
+        sessions = self.sessions
+        version = (getattr(sessions, "version", -1), self._subs_changed, len(sessions))
+        idx = self._idx
+        if idx is None or idx.version != version:
+            idx = self._idx = _Index(version, sessions)   # type: ignore[arg-type]
+        return idx
+
     def _subscribers(self, channel: str, inst_id: str) -> list[Session]:
-        return [s for s in self.sessions if not s.private and inst_id in s.public[channel]]
+        return self._index().public.get((channel, inst_id), _NONE)
+
+    def wants_depth(self, symbol: str) -> bool:
+        """Hub question (see `FrontEnd`): would `on_depth` push anything for `symbol`?"""
+        inst = self.venue.by_symbol.get(symbol)
+        return inst is None or inst.venue_symbol in self._index().depth
+
+    def wants_bbo(self, symbol: str) -> bool:
+        """Hub question: would `on_bbo` push a `bbo-tbt` or `tickers` frame for `symbol`?"""
+        inst = self.venue.by_symbol.get(symbol)
+        return inst is None or inst.venue_symbol in self._index().bbo
 
     # -- hub callbacks (FrontEnd) --------------------------------------------------------------
     def published_seq(self, symbol: str) -> int:
@@ -354,10 +430,9 @@ class OkxFront:
         frame: str | None = None
         item: dict[str, Any] | None = None
         held = self._held
-        for s in self.sessions:
-            if s.account != account or s.orders_sub is None:
-                continue
-            if "" not in s.orders_sub and inst.venue_symbol not in s.orders_sub:
+        for s in self._index().orders.get(account, _NONE):
+            sub = s.orders_sub
+            if sub is None or ("" not in sub and inst.venue_symbol not in sub):
                 continue
             if held is not None:   # a snapshot of the order now: it may change again
                 if item is None:
@@ -508,6 +583,7 @@ class OkxFront:
                                        req.req_id))
                 return
         now = self.now()
+        self._changed()
         for arg in req.args:
             ch, inst_id = arg["channel"], arg["instId"]
             if req.op == c.OP_UNSUBSCRIBE:
@@ -569,6 +645,7 @@ class OkxFront:
             s.send(o.encode_login_error(s.conn_id, why[0], why[1]))
             return
         s.account = req.api_key
+        self._changed()
         s.send(o.encode_login_ok(s.conn_id))
 
     def _private_channel(self, s: Session, req: o.ChannelRequest) -> None:
@@ -590,6 +667,7 @@ class OkxFront:
                                        req.req_id))
                 return
             filters.append(inst_id)
+        self._changed()
         for arg, inst_id in zip(req.args, filters, strict=True):
             if req.op == c.OP_SUBSCRIBE:
                 if s.orders_sub is None:

@@ -53,11 +53,38 @@ class DepthChange:
 
 
 class FrontEnd(Protocol):
+    """What the hub calls on each front-end in `SimVenue.fronts`.
+
+    Optional (a front may define them; one that does not gets every call, as before):
+    `wants_depth(symbol) -> bool` and `wants_bbo(symbol) -> bool`. False promises that
+    `on_depth` / `on_bbo` for that symbol would do nothing right now (no connection takes
+    those pushes), so the hub skips the call and, when no front wants a depth diff, never
+    builds the `DepthChange`: the order path's market-data fan-out then costs a lookup."""
+
     def on_depth(self, change: DepthChange) -> None: ...
     def on_bbo(self, inst: Instrument, bid: tuple[int, int] | None,
                ask: tuple[int, int] | None, seq: int, ts_ns: int) -> None: ...
     def on_trade(self, inst: Instrument, trade: Trade) -> None: ...
     def on_private(self, account: str, inst: Instrument, event: Any) -> None: ...
+
+
+_Wants = Callable[[str], bool] | None   # a front's optional `wants_*` (None: always call)
+
+
+class _Taps:
+    """The fronts' callbacks, looked up once per change of `SimVenue.fronts` rather than
+    once per event: `(wants, call)` pairs for depth and BBO, bound methods for the rest."""
+
+    __slots__ = ("bbo", "depth", "fronts", "private", "trade")
+
+    def __init__(self, fronts: list[FrontEnd]) -> None:
+        self.fronts = list(fronts)
+        self.depth: list[tuple[_Wants, Callable[[DepthChange], None]]] = [
+            (getattr(f, "wants_depth", None), f.on_depth) for f in fronts]
+        self.bbo: list[tuple[_Wants, Callable[..., None]]] = [
+            (getattr(f, "wants_bbo", None), f.on_bbo) for f in fronts]
+        self.trade = [f.on_trade for f in fronts]
+        self.private = [f.on_private for f in fronts]
 
 
 class SimVenue:
@@ -81,6 +108,7 @@ class SimVenue:
         self.engines = {i.symbol: MatchingEngine(i, self.rules, self.accounts)
                         for i in self.instruments}
         self.fronts: list[FrontEnd] = []
+        self._taps = _Taps([])
         self.deadman: dict[str, int] = {}   # account -> cancel-all deadline (ns)
         self._best: dict[str, tuple[Any, Any]] = {}
         self._published_seq: dict[str, int] = {}  # last sequence covered by a depth message
@@ -154,57 +182,79 @@ class SimVenue:
                 self.cancel_all(account, cause="deadman")
 
     # -- fan-out -----------------------------------------------------------------------------
+    def taps(self) -> _Taps:
+        """The fronts' callbacks, re-resolved whenever `fronts` changed (fronts register
+        themselves by appending; a list compare of one or three items is cheap)."""
+        taps = self._taps
+        if taps.fronts != self.fronts:
+            taps = self._taps = _Taps(self.fronts)
+        return taps
+
     def dispatch(self, symbol: str, events: list[Any]) -> None:
         """Publish what an engine call did: depth, BBO, trades, then private events."""
         eng = self.engines[symbol]
         inst = eng.instrument
-        now = self.clock()
         bids, asks = eng.drain_depth()
-        # the market's per-change tops (Binance) go out in order below; the depth diff must
-        # not push the final top ahead of them
-        tops = self.rules.bbo_every_change and any(type(ev) is TopOfBook for ev in events)
+        taps = self.taps()
         if bids or asks:
-            self._depth(eng, inst, bids, asks, now, bbo=not tops)
-        fronts = self.fronts
+            # the market's per-change tops (Binance) go out in order below; the depth diff
+            # must not push the final top ahead of them
+            tops = self.rules.bbo_every_change and any(type(ev) is TopOfBook for ev in events)
+            self._depth(eng, inst, bids, asks, self.clock(), taps, bbo=not tops)
+        if not events:
+            return
         for ev in events:   # the event classes are final: type() is isinstance() here
             kind = type(ev)
             if kind is Trade:
                 if not self.stale:
-                    for f in fronts:
-                        f.on_trade(inst, ev)
+                    for on_trade in taps.trade:
+                        on_trade(inst, ev)
             elif kind is TopOfBook:
-                self._top(inst, ev)
+                self._top(inst, ev, taps)
             elif kind in _PRIVATE and ev.account != CROWD:
-                for f in fronts:
-                    f.on_private(ev.account, inst, ev)
+                for on_private in taps.private:
+                    on_private(ev.account, inst, ev)
 
-    def _top(self, inst: Instrument, top: TopOfBook) -> None:
+    def _top(self, inst: Instrument, top: TopOfBook, taps: _Taps | None = None) -> None:
         """One change of the top of book, pushed on its own (a venue whose BBO stream is
         real time); silent while the stream is stale, like the rest of the market data."""
         best = (top.bid, top.ask)
         if self.stale or self._best.get(inst.symbol) == best:
             return
         self._best[inst.symbol] = best
-        for f in self.fronts:
-            f.on_bbo(inst, top.bid, top.ask, top.seq, top.ts_ns)
+        symbol = inst.symbol
+        for wants, on_bbo in (taps or self.taps()).bbo:
+            if wants is None or wants(symbol):
+                on_bbo(inst, top.bid, top.ask, top.seq, top.ts_ns)
 
     def _depth(self, eng: MatchingEngine, inst: Instrument, bids: list[tuple[int, int]],
-               asks: list[tuple[int, int]], now: int, *, bbo: bool = True) -> None:
+               asks: list[tuple[int, int]], now: int, taps: _Taps | None = None, *,
+               bbo: bool = True) -> None:
+        """One depth diff (the engine's sequence range since the last one published) and,
+        unless `bbo` is False, the best bid/offer if it moved. The sequence bookkeeping and
+        the last-published best run whether or not anyone listens, so a connection that
+        subscribes later sees diffs that chain and BBO pushes only on real changes."""
+        symbol = inst.symbol
         last = eng.sequence
-        first = self._published_seq.get(inst.symbol, 0) + 1
-        self._published_seq[inst.symbol] = last
+        first = self._published_seq.get(symbol, 0) + 1
+        self._published_seq[symbol] = last
         if self.stale:
             return
-        if inst.symbol in self.suppress_depth:  # injected gap: this diff never goes out
-            self.suppress_depth.discard(inst.symbol)
+        if symbol in self.suppress_depth:  # injected gap: this diff never goes out
+            self.suppress_depth.discard(symbol)
             return
-        dc = DepthChange(inst, first, last, bids, asks, now)
-        for f in self.fronts:
-            f.on_depth(dc)
+        taps = taps or self.taps()
+        dc = None
+        for wants, on_depth in taps.depth:
+            if wants is None or wants(symbol):
+                if dc is None:
+                    dc = DepthChange(inst, first, last, bids, asks, now)
+                on_depth(dc)
         if not bbo:
             return
         best = eng.best()
-        if self._best.get(inst.symbol) != best:
-            self._best[inst.symbol] = best
-            for f in self.fronts:
-                f.on_bbo(inst, best[0], best[1], last, now)
+        if self._best.get(symbol) != best:
+            self._best[symbol] = best
+            for wants, on_bbo in taps.bbo:
+                if wants is None or wants(symbol):
+                    on_bbo(inst, best[0], best[1], last, now)
