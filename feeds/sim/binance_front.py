@@ -37,6 +37,7 @@ from aiohttp import WSMsgType, web
 from feeds.binance.protocol import constants as C
 from feeds.binance.protocol import errors as E
 from feeds.binance.protocol import market as M
+from feeds.binance.protocol import order_server as OS
 from feeds.binance.protocol import orders as O
 from feeds.binance.protocol import symbols as S
 from feeds.binance.protocol.signing import verify_rest
@@ -81,11 +82,15 @@ class _FixedWindow:
             self.key, self.count = k, 0
 
     def used(self, now: int) -> int:
-        self._roll(now)
+        k = now // self.window_ns   # `_roll`, written out: this runs several times a request
+        if k != self.key:
+            self.key, self.count = k, 0
         return self.count
 
     def add(self, now: int, n: int) -> int:
-        self._roll(now)
+        k = now // self.window_ns
+        if k != self.key:
+            self.key, self.count = k, 0
         self.count += n
         return self.count
 
@@ -274,6 +279,22 @@ class BinanceFront:
         out.append(O.RateLimit("REQUEST_WEIGHT", "MINUTE", 1, self.weight_limit,
                                self._weight_window(ip).used(now)))
         return out
+
+    def _limit_items(self, ip: str, account: str = "", orders: bool = False
+                     ) -> list[dict[str, Any]]:
+        """`_rate_limits`, already encoded (`OS.rate_limit_item`): what every WS API answer
+        carries, without a `RateLimit` object per entry in between."""
+        now = self.clock()
+        w = self._weight.get(ip) or self._weight_window(ip)
+        weight = OS.rate_limit_item("REQUEST_WEIGHT", "MINUTE", 1, self.weight_limit,
+                                   w.used(now))
+        if orders and account:
+            s10, day = self._orders.get(account) or self._order_windows(account)
+            return [OS.rate_limit_item("ORDERS", "SECOND", 10, self.orders_per_10s,
+                                      s10.used(now)),
+                    OS.rate_limit_item("ORDERS", "DAY", 1, self.orders_per_day, day.used(now)),
+                    weight]
+        return [weight]
 
     def _too_much_weight(self, ip: str) -> tuple[int, int, str, int]:
         retry = self._weight_window(ip).retry_after_ms(self.clock())
@@ -579,49 +600,22 @@ class BinanceFront:
         req = tr.req
         want_limits = conn.rate_limits and req.params.get("returnRateLimits") is not False
 
-        def limits(account: str = "", orders: bool = False) -> list[O.RateLimit] | None:
-            return self._rate_limits(conn.ip, account, orders) if want_limits else None
+        def limits(account: str = "", orders: bool = False) -> list[dict[str, Any]] | None:
+            return self._limit_items(conn.ip, account, orders) if want_limits else None
 
         if not self._spend(conn.ip, self._ws_weight(tr)):
             status, code, msg, retry = self._too_much_weight(conn.ip)
-            conn.push(O.encode_ws_error(req.id, status, code, msg, limits(),
-                                        data={"retryAfter": self.now_ms() + retry}))
+            conn.push(OS.encode_ws_refusal(req.id, status, code, msg, limits(),
+                                          data={"retryAfter": self.now_ms() + retry}))
             return
         m = req.method
-        if m == C.WS_PING:
-            conn.push(O.encode_ws_response(req.id, {}, limits()))
-            return
-        if m == C.WS_TIME:
-            conn.push(O.encode_ws_response(req.id, {"serverTime": self.now_ms()}, limits()))
-            return
-        if m in (C.WS_SESSION_LOGON, C.WS_USER_DATA_SUBSCRIBE):
-            # session.logon takes Ed25519 keys only; the simulator's keys are HMAC
-            conn.push(O.encode_ws_error(req.id, 400, C.E_UNAUTHORIZED, E.MSG_UNAUTHORIZED,
-                                        limits()))
-            return
-        if m in (C.WS_SESSION_STATUS, C.WS_SESSION_LOGOUT):
-            conn.push(O.encode_ws_response(req.id, {
-                "apiKey": None, "authorizedSince": None, "connectedSince": None,
-                "returnRateLimits": conn.rate_limits, "serverTime": self.now_ms(),
-                "userDataStream": bool(conn.subs)}, limits()))
-            return
-        if m == C.WS_SESSION_SUBSCRIPTIONS:
-            conn.push(O.encode_ws_response(req.id, [{"subscriptionId": s} for s in conn.subs],
-                                           limits()))
-            return
-        if m == C.WS_USER_DATA_UNSUBSCRIBE:
-            sid = getattr(tr, "subscription_id", None)
-            if sid is None:
-                conn.subs.clear()
-            else:
-                conn.subs.pop(sid, None)
-            conn.push(O.encode_ws_response(req.id, {}, limits()))
+        if m not in ACK_FAULT_METHODS and self._session_request(conn, tr, m, limits):
             return
         account, refusal = self._authenticate_ws(req)
         if refusal is not None:
             self.counters["errors"] += 1
             status, body = refusal
-            conn.push(O.encode_ws_error(req.id, status, body["code"], body["msg"], limits()))
+            conn.push(OS.encode_ws_refusal(req.id, status, body["code"], body["msg"], limits()))
             return
         assert account is not None
         if m == C.WS_USER_DATA_SUBSCRIBE_SIGNATURE:
@@ -629,21 +623,53 @@ class BinanceFront:
             if sid is None:
                 sid = next(conn.sub_ids)
                 conn.subs[sid] = account
-            conn.push(O.encode_ws_response(req.id, O.encode_subscribe_result(sid), limits()))
+            conn.push(OS.encode_ws_answer(req.id, O.encode_subscribe_result(sid), limits()))
             return
         (status, body), held = self.execute(account, tr)
-        is_place = isinstance(tr, O.PlaceRequest)
+        is_place = type(tr) is O.PlaceRequest
         if status == 200:
-            frame = O.encode_ws_response(req.id, body, limits(account, is_place))
+            frame = OS.encode_ws_answer(req.id, body, limits(account, is_place))
         else:
             self.counters["errors"] += 1
-            frame = O.encode_ws_error(req.id, status, body["code"], body["msg"],
-                                      limits(account, is_place))
+            frame = OS.encode_ws_refusal(req.id, status, body["code"], body["msg"],
+                                        limits(account, is_place))
         if m in ACK_FAULT_METHODS:
             conn.out.send_ack(frame)   # the fault plan may delay or lose an order's answer
         else:
             conn.push(frame)
         self._flush(held)
+
+    def _session_request(self, conn: ApiConn, tr: Any, m: str,
+                         limits: Callable[[], list[dict[str, Any]] | None]) -> bool:
+        """Answer the requests that need no signature (ping, time, session and unsubscribe
+        calls): True when `m` was one of them. Order requests never are, and skip this."""
+        req = tr.req
+        if m == C.WS_PING:
+            conn.push(OS.encode_ws_answer(req.id, {}, limits()))
+        elif m == C.WS_TIME:
+            conn.push(OS.encode_ws_answer(req.id, {"serverTime": self.now_ms()}, limits()))
+        elif m in (C.WS_SESSION_LOGON, C.WS_USER_DATA_SUBSCRIBE):
+            # session.logon takes Ed25519 keys only; the simulator's keys are HMAC
+            conn.push(OS.encode_ws_refusal(req.id, 400, C.E_UNAUTHORIZED, E.MSG_UNAUTHORIZED,
+                                          limits()))
+        elif m in (C.WS_SESSION_STATUS, C.WS_SESSION_LOGOUT):
+            conn.push(OS.encode_ws_answer(req.id, {
+                "apiKey": None, "authorizedSince": None, "connectedSince": None,
+                "returnRateLimits": conn.rate_limits, "serverTime": self.now_ms(),
+                "userDataStream": bool(conn.subs)}, limits()))
+        elif m == C.WS_SESSION_SUBSCRIPTIONS:
+            conn.push(OS.encode_ws_answer(req.id, [{"subscriptionId": s} for s in conn.subs],
+                                         limits()))
+        elif m == C.WS_USER_DATA_UNSUBSCRIBE:
+            sid = getattr(tr, "subscription_id", None)
+            if sid is None:
+                conn.subs.clear()
+            else:
+                conn.subs.pop(sid, None)
+            conn.push(OS.encode_ws_answer(req.id, {}, limits()))
+        else:
+            return False
+        return True
 
     def _authenticate_ws(self, req: O.WsRequest) -> tuple[str | None, Result | None]:
         account = self._account_for(req.api_key)

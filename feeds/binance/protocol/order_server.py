@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from pipeline.errors import ProtocolError
@@ -83,16 +84,46 @@ def _illegal(name: str, rid: int | str | None) -> RequestError:
 
 
 _SCALARS = (str, int, bool, float)
+_SCALAR_TYPES = frozenset(_SCALARS)
 
 
 _KEYED: dict[bytes, Any] = {}   # secret -> HMAC-SHA256 keyed with it, never updated
 KEYED_MAX = 64
 
 
+_PLAIN_TYPES = frozenset({str, int})
+# the keys of a params object in the order they arrived -> (their values in signing order,
+# the payload as a format string): one client sends the same few layouts over and over
+_LAYOUTS: dict[tuple[str, ...], tuple[Any, str] | None] = {}
+LAYOUTS_MAX = 256
+
+
+def _layout(keys: tuple[str, ...]) -> tuple[Any, str] | None:
+    """The signing layout of a params object with `keys` (None: write it the general way, for
+    fewer than two signed keys or a key holding a brace, which a format string cannot take)."""
+    signed = sorted(k for k in keys if k != "signature")
+    if len(signed) < 2 or any("{" in k or "}" in k for k in signed):
+        return None
+    return itemgetter(*signed), "&".join(f"{k}={{}}" for k in signed)
+
+
 def _payload(params: Mapping[str, Any]) -> str:
     """`signing.ws_payload(params)`: str and int values (all a client's order request holds)
     written directly, anything else through `signing.wire_value` (bools, Decimals; it
-    refuses floats and containers)."""
+    refuses floats and containers). Why the layout memo: sorting the keys and writing
+    `k=v` pair by pair was most of the cost of checking a signature; for a known key layout
+    whose values are all exact str or int, one `str.format` writes the same text."""
+    keys = tuple(params)
+    if keys in _LAYOUTS:
+        lay = _LAYOUTS[keys]
+    else:
+        if len(_LAYOUTS) >= LAYOUTS_MAX:
+            _LAYOUTS.clear()
+        lay = _LAYOUTS[keys] = _layout(keys)
+    if lay is not None:
+        values = lay[0](params)
+        if _PLAIN_TYPES.issuperset(map(type, values)):
+            return lay[1].format(*values)
     parts = []
     for k in sorted(params):
         if k == "signature":
@@ -118,8 +149,18 @@ def _keyed(secret: str | bytes) -> Any:
     if h is None:
         if len(_KEYED) >= KEYED_MAX:
             _KEYED.clear()
-        h = _KEYED[key] = hmac.new(key, digestmod=hashlib.sha256)
+        h = hmac.new(key, digestmod=hashlib.sha256)
+        # the OpenSSL object under the wrapper when there is one: its copy/update/hexdigest
+        # are single C calls (the wrapper's copy builds a Python object per request)
+        h = _KEYED[key] = getattr(h, "_hmac", None) or h
     return h
+
+
+# decimal request fields by their accepted spelling: a client sends the same few prices and
+# sizes, and the checks and the conversion ran for each (a Decimal is immutable: sharing one
+# is safe); bounded, cleared when full
+_DEC_MEMO: dict[str, Decimal] = {}
+DEC_MEMO_MAX = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,18 +213,27 @@ class WsRequest:
             return False
         h = base.copy()
         h.update(payload.encode())
+        if sig.isascii():   # compare_digest takes ASCII str as is: the same comparison
+            return hmac.compare_digest(h.hexdigest(), sig.lower())
         return hmac.compare_digest(h.hexdigest().encode(),
                                    sig.lower().encode("utf-8", "replace"))
 
     def timestamp_ok(self, server_ms: int) -> bool:
         """`timestamp < serverTime + 1000` and `serverTime - timestamp <= recvWindow`."""
-        ts, window = self.timestamp_ms, self.recv_window_ms
+        ts = self.timestamp_ms
+        v = self.params.get("recvWindow")
+        # an int window (or none, the default) compares as its Decimal would; other
+        # spellings go through `recv_window_ms`
+        window: int | Decimal = C.RECV_WINDOW_DEFAULT_MS if v is None else \
+            v if type(v) is int else self.recv_window_ms
         if ts is None or not 0 <= window <= C.RECV_WINDOW_MAX_MS:
             return False
         return ts < server_ms + C.TIMESTAMP_AHEAD_MS and server_ms - ts <= window
 
     def str_param(self, key: str, required: bool = True, default: str = "") -> str:
         v = self.params.get(key)
+        if type(v) is str and v:   # the usual case, answered before the checks below
+            return v
         if v is None or v == "":
             if required:
                 raise _mandatory(key, self.id)
@@ -204,6 +254,18 @@ class WsRequest:
 
     def dec_param(self, key: str, required: bool = True) -> Decimal | None:
         v = self.params.get(key)
+        if type(v) is str:
+            hit = _DEC_MEMO.get(v)
+            if hit is not None:
+                return hit
+        d = self._dec_param(key, v, required)
+        if type(v) is str and d is not None:   # only strings the checks accepted
+            if len(_DEC_MEMO) >= DEC_MEMO_MAX:
+                _DEC_MEMO.clear()
+            _DEC_MEMO[v] = d
+        return d
+
+    def _dec_param(self, key: str, v: Any, required: bool) -> Decimal | None:
         if v is None:
             if required:
                 raise _mandatory(key, self.id)
@@ -320,11 +382,13 @@ def _envelope(frame: str | bytes) -> WsRequest:
     if not isinstance(params, dict):
         raise RequestError(400, C.E_ILLEGAL_CHARS, "Malformed request: 'params' is not an "
                            "object.", rid)
-    for k, v in params.items():
-        if not isinstance(v, _SCALARS):
-            raise RequestError(400, C.E_ILLEGAL_CHARS, f"Illegal value for parameter '{k[:40]}'.",
-                               rid)
-    return WsRequest(rid, method, dict(params))
+    # JSON gives exact types: one set test over the value types, the loop only to name a bad one
+    if not _SCALAR_TYPES.issuperset(map(type, params.values())):
+        for k, v in params.items():
+            if not isinstance(v, _SCALARS):
+                raise RequestError(400, C.E_ILLEGAL_CHARS,
+                                   f"Illegal value for parameter '{k[:40]}'.", rid)
+    return WsRequest(rid, method, params)   # a fresh object of `loads`: no copy needed
 
 
 def _side(req: WsRequest) -> Side:
@@ -467,6 +531,35 @@ def encode_ws_response(req_id: int | str | None, result: Any,
     return dumps(body)
 
 
+def rate_limit_item(rate_limit_type: str, interval: str, interval_num: int, limit: int,
+                    count: int) -> dict[str, Any]:
+    """`encode_rate_limit(RateLimit(...))` of the same fields, without the RateLimit: every
+    WS API answer carries one to three of these."""
+    return {"rateLimitType": rate_limit_type, "interval": interval,
+            "intervalNum": interval_num, "limit": limit, "count": count}
+
+
+def encode_ws_answer(req_id: int | str | None, result: Any,
+                     rate_limits: list[dict[str, Any]] | None, status: int = 200) -> str:
+    """`encode_ws_response` with the `rateLimits` items already encoded (`rate_limit_item`)."""
+    if rate_limits is None:
+        return dumps({"id": req_id, "status": status, "result": result})
+    return dumps({"id": req_id, "status": status, "result": result, "rateLimits": rate_limits})
+
+
+def encode_ws_refusal(req_id: int | str | None, status: int, code: int, msg: str,
+                      rate_limits: list[dict[str, Any]] | None,
+                      data: dict[str, Any] | None = None) -> str:
+    """`encode_ws_error` with the `rateLimits` items already encoded (`rate_limit_item`)."""
+    err_body: dict[str, Any] = encode_error_body(code, msg)
+    if data is not None:
+        err_body["data"] = data
+    body: dict[str, Any] = {"id": req_id, "status": status, "error": err_body}
+    if rate_limits is not None:
+        body["rateLimits"] = rate_limits
+    return dumps(body)
+
+
 def encode_ws_error(req_id: int | str | None, status: int, code: int, msg: str,
                     rate_limits: Sequence[RateLimit] | None = None,
                     data: dict[str, Any] | None = None) -> str:
@@ -534,10 +627,51 @@ def encode_order_result(o: VenueOrder, transact_ns: int) -> dict[str, Any]:
 
 def encode_order_full(o: VenueOrder, transact_ns: int, fills: Iterable[Fill]) -> dict[str, Any]:
     body = encode_order_result(o, transact_ns)
-    body["fills"] = [{"price": fmt8(f.price), "qty": fmt8(f.qty),
-                      "commission": fmt8(f.commission), "commissionAsset": f.commission_asset,
-                      "tradeId": f.trade_id} for f in fills]
+    body["fills"] = encode_fills(fills)
     return body
+
+
+def encode_fills(fills: Iterable[Fill]) -> list[dict[str, Any]]:
+    """The `fills` of a FULL order result."""
+    return [{"price": fmt8(f.price), "qty": fmt8(f.qty), "commission": fmt8(f.commission),
+             "commissionAsset": f.commission_asset, "tradeId": f.trade_id} for f in fills]
+
+
+# -- the same results from numbers already spelled -----------------------------------------
+# The simulator spells an order's price and sizes once per value from its integer ticks and
+# lots (`feeds/sim/spellings.py`); these take those strings instead of a `VenueOrder` of
+# Decimals, and give the same objects as `encode_order_ack` / `encode_order_result` /
+# `encode_cancel_report` (same keys, same order) for the same values.
+def encode_order_ack_spelled(symbol: str, order_id: int, client_id: str, transact_ms: int
+                             ) -> dict[str, Any]:
+    return {"symbol": symbol, "orderId": order_id, "orderListId": -1,
+            "clientOrderId": client_id, "transactTime": transact_ms}
+
+
+def encode_order_result_spelled(symbol: str, order_id: int, client_id: str, transact_ms: int,
+                                price: str, orig_qty: str, executed_qty: str, cum_quote: str,
+                                status: str, time_in_force: str, order_type: str, side: str,
+                                working_ms: int, stp_mode: str = "NONE") -> dict[str, Any]:
+    """`working_ms` is -1 for an order that never worked, as `encode_order_result` writes."""
+    return {"symbol": symbol, "orderId": order_id, "orderListId": -1,
+            "clientOrderId": client_id, "transactTime": transact_ms, "price": price,
+            "origQty": orig_qty, "executedQty": executed_qty, "origQuoteOrderQty": "0.000000",
+            "cummulativeQuoteQty": cum_quote, "status": status, "timeInForce": time_in_force,
+            "type": order_type, "side": side, "workingTime": working_ms,
+            "selfTradePreventionMode": stp_mode}
+
+
+def encode_cancel_report_spelled(symbol: str, orig_client_id: str, order_id: int,
+                                 cancel_client_id: str, transact_ms: int, price: str,
+                                 orig_qty: str, executed_qty: str, cum_quote: str, status: str,
+                                 time_in_force: str, order_type: str, side: str,
+                                 stp_mode: str = "NONE") -> dict[str, Any]:
+    return {"symbol": symbol, "origClientOrderId": orig_client_id, "orderId": order_id,
+            "orderListId": -1, "clientOrderId": cancel_client_id, "transactTime": transact_ms,
+            "price": price, "origQty": orig_qty, "executedQty": executed_qty,
+            "origQuoteOrderQty": "0.000000", "cummulativeQuoteQty": cum_quote,
+            "status": status, "timeInForce": time_in_force, "type": order_type, "side": side,
+            "selfTradePreventionMode": stp_mode}
 
 
 def encode_cancel_report(o: VenueOrder, transact_ns: int, cancel_client_id: str
@@ -612,6 +746,43 @@ def encode_execution_report(o: VenueOrder, exec_type: str, event_ns: int, transa
         "I": execution_id, "w": on_book, "m": is_maker, "M": False, "O": _ms(o.time_ns),
         "Z": fmt8(o.cum_quote), "Y": fmt8(last_quote), "Q": "0.00000000",
         "W": _ms(o.working_ns or o.time_ns), "V": o.stp_mode})
+    return ev
+
+
+def execution_template(o: VenueOrder) -> dict[str, Any]:
+    """The fields of `o`'s no-fill `executionReport`s (NEW, CANCELED, EXPIRED) that never change
+    while it lives, every key in place: `encode_plain_execution` copies it and writes the rest.
+    Why: the same thirty-odd keys were written and half of them spelled again for each of an
+    order's reports; a dict copy keeps the key order, so the result is the same object."""
+    return {
+        "e": "executionReport", "E": 0, "s": o.symbol, "c": o.client_id,
+        "S": "BUY" if o.side is Side.BUY else "SELL", "o": o.order_type,
+        "f": o.time_in_force, "q": fmt8(o.orig_qty), "p": fmt8(o.price),
+        "P": _ZERO8, "F": _ZERO8, "g": -1, "C": "", "x": "", "X": "", "r": "NONE",
+        "i": o.order_id, "l": _ZERO8, "z": _ZERO8, "L": _ZERO8, "n": "0", "N": None,
+        "T": 0, "t": -1, "I": 0, "w": False, "m": False, "M": False, "O": o.time_ns // _MS,
+        "Z": _ZERO8, "Y": _ZERO8, "Q": _ZERO8, "W": (o.working_ns or o.time_ns) // _MS,
+        "V": o.stp_mode}
+
+
+def encode_plain_execution(template: dict[str, Any], o: VenueOrder, exec_type: str,
+                           event_ns: int, transact_ns: int, execution_id: int,
+                           client_id: str, orig_client_id: str = "") -> dict[str, Any]:
+    """`encode_execution_report(o, exec_type, ...)` without a fill (so no commission, no
+    prevented match), from `o`'s `execution_template`; `client_id` is `c` (the order's own
+    id, or a cancel's), `orig_client_id` is `C`. `o` holds the order's state now."""
+    ev = template.copy()
+    status = o.status
+    ev["E"] = event_ns // _MS
+    ev["c"] = client_id
+    ev["C"] = orig_client_id
+    ev["x"] = exec_type
+    ev["X"] = status
+    ev["z"] = fmt8(o.executed_qty)
+    ev["T"] = transact_ns // _MS
+    ev["I"] = execution_id
+    ev["w"] = status in ("NEW", "PARTIALLY_FILLED") and o.order_type != "MARKET"
+    ev["Z"] = fmt8(o.cum_quote)
     return ev
 
 
