@@ -41,6 +41,7 @@ from feeds.binance.protocol import order_server as OS
 from feeds.binance.protocol import orders as O
 from feeds.binance.protocol import symbols as S
 from feeds.binance.protocol.signing import verify_rest
+from feeds.sim.accounts import ZERO
 from feeds.sim.matching import Accepted, Canceled, Expired, Fill, OrderView, Rejected, Trade
 from feeds.sim.outbox import Outbox
 from feeds.sim.spellings import Spellings
@@ -148,6 +149,23 @@ class ApiConn(_Conn):
         self.sub_ids = itertools.count(0)
 
 
+class _Live:
+    """One live order's mirror for its `executionReport`s: the order in the venue's terms
+    and, once a report without a fill needs it, the fields those reports share."""
+
+    __slots__ = ("_template", "order")
+
+    def __init__(self, order: O.VenueOrder) -> None:
+        self.order = order
+        self._template: dict[str, Any] | None = None
+
+    def template(self) -> dict[str, Any]:
+        t = self._template
+        if t is None:
+            t = self._template = OS.execution_template(self.order)
+        return t
+
+
 @dataclass
 class _Held:
     """Private events raised while a request runs: they go out after its response."""
@@ -223,7 +241,7 @@ class BinanceFront:
         self.api: set[ApiConn] = set()
         self._weight: dict[str, _FixedWindow] = {}
         self._orders: dict[str, tuple[_FixedWindow, _FixedWindow]] = {}
-        self._live: dict[tuple[str, int], O.VenueOrder] = {}   # mirror for executionReports
+        self._live: dict[tuple[str, int], _Live] = {}   # mirror for executionReports
         self._trades: dict[str, deque[dict[str, Any]]] = {}
         self._cancel_cids: dict[tuple[str, int], str] = {}
         self._exec_ids = itertools.count(1)
@@ -317,6 +335,18 @@ class BinanceFront:
             cum_quote=v.cum_quote, status=status, time_ns=v.created_ns,
             update_ns=v.updated_ns, working_ns=v.created_ns)
 
+    def _spelled(self, v: OrderView, inst: Instrument
+                 ) -> tuple[str, str, str, str, str, str, str, str]:
+        """(price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side)
+        of `v` as `_venue_order` + the codec's encoders spell them: the price and sizes from
+        their integer ticks and lots through the instrument's memo (`fmt8` of the same
+        Decimal), not a Decimal product and `fmt8` each time."""
+        sp = self._md_for(inst).spell
+        return (sp.price(v.price_ticks) if v.price_ticks is not None else _ZERO8,
+                sp.qty(v.lots), sp.qty(v.filled_lots), M.fmt8(v.cum_quote), v.status.name,
+                _bn_tif(v.type, v.tif), _bn_type(v.type, v.tif),
+                "BUY" if v.side is Side.BUY else "SELL")
+
     # -- hub callbacks (FrontEnd) --------------------------------------------------------------
     def _fan_out(self, names: tuple[str, ...], payload: Callable[[], str]) -> None:
         frame: str | None = None
@@ -336,6 +366,8 @@ class BinanceFront:
         return md
 
     def on_depth(self, change: DepthChange) -> None:
+        if not self.streams:   # nobody to push to: the hub calls this for every book change
+            return
         inst = change.instrument
         md = self._md_for(inst)
         sp = md.spell
@@ -362,6 +394,8 @@ class BinanceFront:
 
     def on_bbo(self, inst: Instrument, bid: tuple[int, int] | None,
                ask: tuple[int, int] | None, seq: int, ts_ns: int) -> None:
+        if not self.streams:
+            return
         md = self._md_for(inst)
         sp = md.spell
 
@@ -373,6 +407,8 @@ class BinanceFront:
         self._fan_out(md.bbo, frame)
 
     def on_trade(self, inst: Instrument, trade: Trade) -> None:
+        if not self.streams:
+            return
         md = self._md_for(inst)
         sp = md.spell
         self._fan_out(md.trade, lambda: M.encode_trade_spelled(
@@ -393,26 +429,32 @@ class BinanceFront:
 
     # -- user data stream ----------------------------------------------------------------------
     def _emit_private(self, account: str, inst: Instrument, ev: Any) -> None:
+        """One private event to the account's user-data subscriptions: an `executionReport`
+        and the `outboundAccountPosition` of the pair's two assets. The bookkeeping (order
+        mirror, execution and cancel ids) runs whether or not anyone listens; the frames are
+        only built for a subscriber."""
+        subs = [(c, sid) for c in self.api for sid, who in c.subs.items() if who == account]
         now = self.clock()
-        body = self._execution_report(account, inst, ev, now)
+        body = self._execution_report(account, inst, ev, now, bool(subs))
         if body is None:
             return
         acct = self.venue.accounts[account]
+        free, locked = acct.available, acct.locked
         position = O.encode_account_position(now, now, [
-            (a, acct.balance(a).available, acct.balance(a).locked)
-            for a in (inst.base, inst.quote)])
-        for c in self.api:
-            for sid, who in c.subs.items():
-                if who == account:
-                    c.push(O.encode_user_event(sid, body))
-                    c.push(O.encode_user_event(sid, position))
+            (a, free.get(a, ZERO), locked.get(a, ZERO)) for a in (inst.base, inst.quote)])
+        for c, sid in subs:
+            c.push(O.encode_user_event(sid, body))
+            c.push(O.encode_user_event(sid, position))
 
-    def _execution_report(self, account: str, inst: Instrument, ev: Any, now: int
-                          ) -> dict[str, Any] | None:
-        if isinstance(ev, Rejected):
+    def _execution_report(self, account: str, inst: Instrument, ev: Any, now: int,
+                          encode: bool = True) -> dict[str, Any] | None:
+        """Update the order mirror for `ev`; its `executionReport` body when `encode` (None
+        for an event that has none). Reports without a fill are copies of the order's
+        template (`OS.execution_template`), the same object `encode_execution_report` makes."""
+        if type(ev) is Rejected:
             return None  # a refused request is answered by its response only
         key = (account, ev.order_id)
-        if isinstance(ev, Accepted):
+        if type(ev) is Accepted:
             o = O.VenueOrder(
                 symbol=inst.venue_symbol, order_id=ev.order_id, client_id=ev.client_id,
                 side=ev.side, order_type=_bn_type(ev.type, ev.tif),
@@ -420,17 +462,20 @@ class BinanceFront:
                 price=inst.ticks_to_price(ev.price_ticks) if ev.price_ticks is not None
                 else Decimal(0), orig_qty=inst.lots_to_qty(ev.lots), time_ns=ev.ts_ns,
                 update_ns=ev.ts_ns, working_ns=ev.ts_ns)
-            self._live[key] = o
-            return O.encode_execution_report(o, "NEW", now, ev.ts_ns,
-                                             execution_id=next(self._exec_ids))
+            new = self._live[key] = _Live(o)
+            eid = next(self._exec_ids)
+            if not encode:
+                return None
+            return OS.encode_plain_execution(new.template(), o, "NEW", now, ev.ts_ns, eid,
+                                             o.client_id)
         live = self._live.get(key)
         if live is None:  # an order from before this front attached: rebuild it from the engine
             view = self.venue.engines[inst.symbol].get(account, ev.order_id)
             if view is None:
                 return None
-            live = self._venue_order(view, inst)
-        o = live
-        if isinstance(ev, Fill):
+            live = _Live(self._venue_order(view, inst))
+        o = live.order
+        if type(ev) is Fill:
             price, qty = inst.ticks_to_price(ev.price_ticks), inst.lots_to_qty(ev.lots)
             o.executed_qty = inst.lots_to_qty(ev.cum_lots)
             o.cum_quote += price * qty
@@ -438,8 +483,11 @@ class BinanceFront:
             o.update_ns = ev.ts_ns
             if ev.leaves_lots == 0:
                 self._live.pop(key, None)
+            eid = next(self._exec_ids)
+            if not encode:
+                return None
             return O.encode_execution_report(
-                o, "TRADE", now, ev.ts_ns, execution_id=next(self._exec_ids), last_qty=qty,
+                o, "TRADE", now, ev.ts_ns, execution_id=eid, last_qty=qty,
                 last_price=price, commission=ev.fee, commission_asset=ev.fee_asset,
                 trade_id=ev.trade_id, is_maker=ev.is_maker)
         if isinstance(ev, (Canceled, Expired)):
@@ -448,12 +496,17 @@ class BinanceFront:
             o.update_ns = ev.ts_ns
             if isinstance(ev, Canceled):
                 cid = self._cancel_cids.pop(key, "") or self._gen_cid("cancel")
-                return O.encode_cancel_execution(o, now, ev.ts_ns,
-                                                 execution_id=next(self._exec_ids),
-                                                 cancel_client_id=cid)
+                eid = next(self._exec_ids)
+                if not encode:
+                    return None
+                return OS.encode_plain_execution(live.template(), o, "CANCELED", now,
+                                                 ev.ts_ns, eid, cid, o.client_id)
             x = "TRADE_PREVENTION" if ev.cause == "stp" else "EXPIRED"
-            return O.encode_execution_report(o, x, now, ev.ts_ns,
-                                             execution_id=next(self._exec_ids))
+            eid = next(self._exec_ids)
+            if not encode:
+                return None
+            return OS.encode_plain_execution(live.template(), o, x, now, ev.ts_ns, eid,
+                                             o.client_id)
         return None
 
     def _flush(self, held: _Held) -> None:
@@ -509,7 +562,11 @@ class BinanceFront:
                 self._cancel_cids.pop((account, view.order_id), None)
                 return _err(400, C.E_CANCEL_REJECTED, E.MSG_UNKNOWN_ORDER)
             after = eng.get(account, view.order_id) or view
-            return 200, O.encode_cancel_report(self._venue_order(after, inst), done.ts_ns, cid)
+            price, orig, executed, cum_quote, status, tif, otype, side = \
+                self._spelled(after, inst)
+            return 200, OS.encode_cancel_report_spelled(
+                inst.venue_symbol, after.client_id, after.order_id, cid, done.ts_ns // MS, price,
+                orig, executed, cum_quote, status, tif, otype, side)
         if isinstance(tr, O.CancelAllRequest):
             opens = eng.open_orders(account)
             if not opens:
@@ -571,16 +628,21 @@ class BinanceFront:
         view = self.venue.engines[inst.symbol].get(account, acc.order_id)
         if view is None:
             return _err(500, C.E_UNKNOWN, E.MSG_UNKNOWN)
-        vo = self._venue_order(view, inst)
+        sym, transact_ms = inst.venue_symbol, acc.ts_ns // MS
         if tr.resp_type == "ACK":
-            return 200, O.encode_order_ack(vo, acc.ts_ns)
+            return 200, OS.encode_order_ack_spelled(sym, view.order_id, view.client_id,
+                                                    transact_ms)
+        body = OS.encode_order_result_spelled(
+            sym, view.order_id, view.client_id, transact_ms, *self._spelled(view, inst),
+            working_ms=view.created_ns // MS if view.created_ns else -1)
         if tr.resp_type == "RESULT":
-            return 200, O.encode_order_result(vo, acc.ts_ns)
-        fills = [O.Fill(inst.ticks_to_price(f.price_ticks), inst.lots_to_qty(f.lots), f.fee,
-                        f.fee_asset, f.trade_id)
-                 for f in events if isinstance(f, Fill) and f.order_id == acc.order_id
-                 and f.account == account]
-        return 200, O.encode_order_full(vo, acc.ts_ns, fills)
+            return 200, body
+        body["fills"] = OS.encode_fills(
+            [O.Fill(inst.ticks_to_price(f.price_ticks), inst.lots_to_qty(f.lots), f.fee,
+                    f.fee_asset, f.trade_id)
+             for f in events if isinstance(f, Fill) and f.order_id == acc.order_id
+             and f.account == account])
+        return 200, body
 
     # -- WebSocket API -------------------------------------------------------------------------
     def _ws_weight(self, tr: Any) -> int:
