@@ -76,6 +76,7 @@ _ORD_TYPE = {"limit": (OrderType.LIMIT, TimeInForce.GTC),
 
 
 _NONE: list[Any] = []   # no subscriber (shared, never mutated)
+_ZERO = Decimal(0)
 
 
 def ord_id_of(inst: Instrument, order_id: int) -> str:
@@ -113,39 +114,41 @@ class Session:
 
 
 class _Sessions(set["Session"]):
-    """The front's connections: a set that counts its changes, so the subscriber indexes
-    built from it (`OkxFront._index`) know when to rebuild. Tests and benchmarks add and
-    discard sessions directly, so the count lives here rather than in the WS handler."""
+    """The front's connections: a set that reports its changes (`on_change`), so the
+    subscriber index built from it (`OkxFront._index`) is dropped when one comes or goes.
+    Tests and benchmarks add and discard sessions directly, so the report comes from here
+    rather than from the WS handler."""
 
-    version = 0
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_change = on_change
 
     def add(self, s: Session) -> None:
-        self.version += 1
+        self.on_change()
         super().add(s)
 
     def discard(self, s: object) -> None:
-        self.version += 1
+        self.on_change()
         super().discard(s)
 
     def remove(self, s: Session) -> None:
-        self.version += 1
+        self.on_change()
         super().remove(s)
 
     def clear(self) -> None:
-        self.version += 1
+        self.on_change()
         super().clear()
 
 
 class _Index:
     """Who takes which push, built from the sessions in one pass: public sessions per
-    (channel, instId), logged-in `orders` subscribers per account, and the symbols with any
-    depth or BBO/ticker subscriber (the hub's `wants_*` questions). Rebuilt only after a
+    (channel, instId), logged-in `orders` subscribers per account, and the hub symbols with
+    a depth or BBO/ticker subscriber (the hub's `wants_*` questions). Rebuilt only after a
     connection, subscription or login changed (rare); read on every event (often)."""
 
-    __slots__ = ("bbo", "depth", "orders", "public", "version")
+    __slots__ = ("bbo", "depth", "orders", "public")
 
-    def __init__(self, version: int, sessions: set[Session]) -> None:
-        self.version = version
+    def __init__(self, sessions: set[Session], symbol_of: dict[str, str]) -> None:
         self.public: dict[tuple[str, str], list[Session]] = {}
         self.orders: dict[str, list[Session]] = {}
         for s in sessions:   # the set's order, as the scans this replaces delivered in
@@ -156,8 +159,10 @@ class _Index:
             for ch, ids in s.public.items():
                 for inst_id in ids:
                     self.public.setdefault((ch, inst_id), []).append(s)
-        self.depth = {i for ch, i in self.public if ch in (c.CH_BOOKS, c.CH_BOOKS5)}
-        self.bbo = {i for ch, i in self.public if ch in (c.CH_BBO_TBT, c.CH_TICKERS)}
+        self.depth = {symbol_of.get(i) for ch, i in self.public
+                      if ch in (c.CH_BOOKS, c.CH_BOOKS5)}
+        self.bbo = {symbol_of.get(i) for ch, i in self.public
+                    if ch in (c.CH_BBO_TBT, c.CH_TICKERS)}
 
 
 @dataclass
@@ -184,9 +189,9 @@ class OkxFront:
         self.venue = venue
         self.disable_ws_snapshot = disable_ws_snapshot
         self.by_code = {i.venue_code: i for i in venue.instruments if i.venue_code is not None}
-        self.sessions: set[Session] = _Sessions()
-        self._subs_changed = 0          # bumped by subscribe/unsubscribe/login
-        self._idx: _Index | None = None
+        self._idx: _Index | None = None   # built on first use after a change
+        self.sessions: set[Session] = _Sessions(self._changed)
+        self._symbol_of = {i.venue_symbol: i.symbol for i in venue.instruments}
         self.book = OrderBookkeeping()
         self.tickers: dict[str, TickerStats] = {i.symbol: TickerStats()
                                                 for i in venue.instruments}
@@ -216,6 +221,11 @@ class OkxFront:
         """Send what a request raised, in order per session; consecutive order updates of
         one session go out as one `orders` push (as OKX packs simultaneous updates)."""
         held, self._held = self._held or [], None
+        if len(held) == 1:   # the common case: one order update (or one frame) for one session
+            s, frame = held[0]
+            s.send(o.encode_orders_push_items([frame], self.uids.get(s.account or "", "0"))
+                   if type(frame) is dict else frame)  # type: ignore[list-item,arg-type]
+            return
         items: dict[Session, list[dict[str, Any]]] = {}
         for s, frame in held:
             if isinstance(frame, dict):
@@ -229,32 +239,28 @@ class OkxFront:
             s.send(o.encode_orders_push_items(pending, self.uids.get(s.account or "", "0")))
 
     def _changed(self) -> None:
-        """A subscription or login changed: the next lookup rebuilds the index."""
-        self._subs_changed += 1
+        """A session came or went, or a subscription or login changed: the next lookup
+        rebuilds the subscriber index."""
+        self._idx = None
 
     def _index(self) -> _Index:
-        """The subscriber index, rebuilt if a session came or went or subscribed since."""
-        sessions = self.sessions
-        version = (getattr(sessions, "version", -1), self._subs_changed, len(sessions))
         idx = self._idx
-        if idx is None or idx.version != version:
-            idx = self._idx = _Index(version, sessions)   # type: ignore[arg-type]
+        if idx is None:
+            idx = self._idx = _Index(self.sessions, self._symbol_of)
         return idx
 
     def _subscribers(self, channel: str, inst_id: str) -> list[Session]:
         return self._index().public.get((channel, inst_id), _NONE)
 
+    # -- hub callbacks (FrontEnd) --------------------------------------------------------------
     def wants_depth(self, symbol: str) -> bool:
         """Hub question (see `FrontEnd`): would `on_depth` push anything for `symbol`?"""
-        inst = self.venue.by_symbol.get(symbol)
-        return inst is None or inst.venue_symbol in self._index().depth
+        return symbol in self._index().depth
 
     def wants_bbo(self, symbol: str) -> bool:
         """Hub question: would `on_bbo` push a `bbo-tbt` or `tickers` frame for `symbol`?"""
-        inst = self.venue.by_symbol.get(symbol)
-        return inst is None or inst.venue_symbol in self._index().bbo
+        return symbol in self._index().bbo
 
-    # -- hub callbacks (FrontEnd) --------------------------------------------------------------
     def published_seq(self, symbol: str) -> int:
         """The last depth sequence the hub published for `symbol` (updates continue from it)."""
         seqs = getattr(self.venue, "_published_seq", None)
@@ -367,9 +373,10 @@ class OkxFront:
         if vo is None:
             return
         self._push_order(account, inst, vo)
-        vo.trade_id = ""  # the next push about this order carries no fill unless it has one
-        vo.fill_px, vo.fill_sz, vo.fill_time_ns = None, Decimal(0), 0
-        vo.fill_fee_paid, vo.fill_fee_ccy, vo.exec_type = Decimal(0), "", ""
+        if vo.trade_id:   # the next push about this order carries no fill unless it has one
+            vo.trade_id = ""   # (without a trade id the fill fields are still the defaults)
+            vo.fill_px, vo.fill_sz, vo.fill_time_ns = None, _ZERO, 0
+            vo.fill_fee_paid, vo.fill_fee_ccy, vo.exec_type = _ZERO, "", ""
 
     # -- order records -------------------------------------------------------------------------
     def _record(self, account: str, inst: Instrument, ev: Any) -> o.VenueOrder | None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from pipeline.model import Side
 
 from . import _wire as w
@@ -145,26 +147,43 @@ def _inst_id(d: dict[str, Any]) -> str:
     return v
 
 
+_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+_TGT_CCYS = frozenset({"", c.TGT_CCY_BASE, c.TGT_CCY_QUOTE})
+
+
 def _place_args(a: Any, rest: bool = False) -> PlaceArgs:
+    """One order's arguments, checked in a fixed order (the first failing key names the REST
+    error). `_s` is inlined for the optional keys: this runs once per order request."""
     if not isinstance(a, dict):
         raise _Bad("args")
     side = a.get("side")
-    if side not in ("buy", "sell"):
+    side_v = _SIDES.get(side) if type(side) is str else (
+        Side.BUY if side == "buy" else Side.SELL if side == "sell" else None)
+    if side_v is None:
         raise _Bad("side")
-    ord_type = _s(a, "ordType")
+    ord_type = a.get("ordType")
+    if type(ord_type) is not str:
+        ord_type = _s(a, "ordType")   # a str subclass passes, anything else is refused
     if ord_type not in c.ORD_TYPES:
         raise _Bad("ordType")
-    tag = _s(a, "tag", required=False)
+    tag = a.get("tag")
+    if tag is None:
+        tag = ""
+    elif type(tag) is not str:
+        tag = _s(a, "tag", required=False)
     if tag and (len(tag) > c.MAX_TAG_LEN or not _plain_id(tag)):
         raise _Bad("tag")
-    tgt = _s(a, "tgtCcy", required=False)
-    if tgt not in ("", c.TGT_CCY_BASE, c.TGT_CCY_QUOTE):
+    tgt = a.get("tgtCcy")
+    if tgt is None:
+        tgt = ""
+    elif type(tgt) is not str:
+        tgt = _s(a, "tgtCcy", required=False)
+    if tgt not in _TGT_CCYS:
         raise _Bad("tgtCcy")
     return PlaceArgs(
-        inst_id_code=0 if rest else _code(a), side=Side.BUY if side == "buy" else Side.SELL,
-        ord_type=ord_type, sz=_dec(a, "sz"), px=None if ord_type == "market" else _dec(a, "px"),
-        td_mode=_s(a, "tdMode"), cl_ord_id=_cl_ord_id(a), tag=tag, tgt_ccy=tgt,
-        inst_id=_inst_id(a) if rest else "")
+        0 if rest else _code(a), side_v, ord_type, _dec(a, "sz"),
+        None if ord_type == "market" else _dec(a, "px"), _s(a, "tdMode"), _cl_ord_id(a), tag,
+        tgt, _inst_id(a) if rest else "")
 
 
 def _cancel_args(a: Any, rest: bool = False) -> CancelArgs:
@@ -262,40 +281,61 @@ def _login(d: dict[str, Any]) -> LoginRequest:
         raise RequestError(f"login arg {exc}", c.CODE_INVALID_REQUEST, None, c.OP_LOGIN) from None
 
 
+_BATCH_OPS = frozenset({c.OP_BATCH_ORDERS, c.OP_BATCH_CANCEL_ORDERS})
+_PLACE_OPS = frozenset({c.OP_ORDER, c.OP_BATCH_ORDERS})
+_TRADE_OPS = frozenset({c.OP_ORDER, c.OP_BATCH_ORDERS, c.OP_CANCEL_ORDER,
+                        c.OP_BATCH_CANCEL_ORDERS})
+
+
 def _trade_op(d: dict[str, Any], op: str) -> PlaceRequest | CancelRequest:
     rid = d.get("id")
     if not _plain_id(rid):
         raise RequestError("trading ops need an 'id'", c.CODE_INVALID_REQUEST, None, op)
     exp_raw = d.get("expTime")
     args = d.get("args")
-    batch = op in (c.OP_BATCH_ORDERS, c.OP_BATCH_CANCEL_ORDERS)
     try:
         exp = None if exp_raw is None else w.to_int(exp_raw, "expTime")
-        if not isinstance(args, list) or not args or len(args) > (c.MAX_BATCH if batch else 1):
+        if not isinstance(args, list) or not args or \
+                len(args) > (c.MAX_BATCH if op in _BATCH_OPS else 1):
             raise _Bad("args")
-        if op in (c.OP_ORDER, c.OP_BATCH_ORDERS):
-            return PlaceRequest(rid, op, tuple(_place_args(a) for a in args), exp)
-        return CancelRequest(rid, op, tuple(_cancel_args(a) for a in args), exp)
+        read = _place_args if op in _PLACE_OPS else _cancel_args
+        # one order per request is the common case: no generator for it
+        items = (read(args[0]),) if len(args) == 1 else tuple(read(a) for a in args)
+        if read is _place_args:
+            return PlaceRequest(rid, op, items, exp)  # type: ignore[arg-type]
+        return CancelRequest(rid, op, items, exp)  # type: ignore[arg-type]
     except (_Bad, w.ProtocolError):
         raise RequestError("invalid args", c.CODE_INVALID_ARGS, rid, op) from None
+
+
+def _loads_or_raise(frame: Any) -> Any:
+    """`w.loads(frame)` for a frame orjson refused: the same RequestError text as before."""
+    try:
+        return w.loads(frame)
+    except w.ProtocolError as exc:
+        raise RequestError(exc.what, c.CODE_INVALID_REQUEST) from None
 
 
 def decode_ws_request(frame: str | bytes) -> WsRequest:
     """A client's /ws/v5/private (or public) frame -> typed request; RequestError if bad."""
     if frame == c.PING or frame == c.PING.encode():
         return PingRequest()
-    try:
-        d = w.loads(frame)
+    try:   # a str parses directly; anything else (and any failure) takes w.loads's checks
+        d = orjson.loads(frame) if type(frame) is str else w.loads(frame)
+    except orjson.JSONDecodeError:
+        d = _loads_or_raise(frame)
     except w.ProtocolError as exc:
         raise RequestError(exc.what, c.CODE_INVALID_REQUEST) from None
     if not isinstance(d, dict):
         raise RequestError("request is not an object", c.CODE_INVALID_REQUEST)
     op = d.get("op")
+    if type(op) is str and op in _TRADE_OPS:   # the hot case first
+        return _trade_op(d, op)
     if op == c.OP_LOGIN:
         return _login(d)
     if op in (c.OP_SUBSCRIBE, c.OP_UNSUBSCRIBE):
         return decode_channel_request(d)
-    if op in (c.OP_ORDER, c.OP_BATCH_ORDERS, c.OP_CANCEL_ORDER, c.OP_BATCH_CANCEL_ORDERS):
+    if isinstance(op, str) and op in _TRADE_OPS:   # a str subclass
         return _trade_op(d, op)
     rid = d.get("id")
     raise RequestError("unsupported 'op'", c.CODE_INVALID_REQUEST,
@@ -368,11 +408,16 @@ def encode_op_response(req_id: str, op: str, items: Sequence[OpItem], in_ns: int
     """A WS trading-op reply: envelope code 0 / 1 (all failed) / 2 (partial) from the items."""
     if not items:
         raise w.err("an op response needs items (use encode_op_error)")
-    place = op in (c.OP_ORDER, c.OP_BATCH_ORDERS)
-    return w.dumps({"id": req_id, "op": op,
-                    "data": [_item(i, place, rest=False) for i in items],
-                    "code": _envelope_code(items), "msg": "", "inTime": w.us_str(in_ns),
-                    "outTime": w.us_str(out_ns)})
+    place = op in _PLACE_OPS
+    if len(items) == 1:   # one order: its own code is the envelope's ("0" or "1")
+        one = items[0]
+        data = [_item(one, place, rest=False)]
+        code = c.CODE_OK if one.s_code == c.CODE_OK else c.CODE_FAILED
+    else:
+        data = [_item(i, place, rest=False) for i in items]
+        code = _envelope_code(items)
+    return w.dumps({"id": req_id, "op": op, "data": data, "code": code, "msg": "",
+                    "inTime": w.us_str(in_ns), "outTime": w.us_str(out_ns)})
 
 
 def encode_op_error(req_id: str, op: str, code: str, msg: str, in_ns: int, out_ns: int) -> str:

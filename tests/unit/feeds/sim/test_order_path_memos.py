@@ -1,0 +1,64 @@
+"""Short cuts of the simulator's order path answer exactly what the plain code answers: the
+memoised `check_wire` (equal values of any exponent, off-tick and off-step values, values the
+filters refuse, a signalling NaN, the memo's bound, an instrument relisted with another
+grid)."""
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal, InvalidOperation
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.sim import venue_rules as vr
+from tests.unit.feeds.sim.conftest import btc_usdt
+
+PRICES = st.decimals(min_value=Decimal(-1), max_value=Decimal(200000), places=3,
+                     allow_nan=False, allow_infinity=False)
+QTYS = st.decimals(min_value=Decimal("-0.001"), max_value=Decimal(200), places=5,
+                   allow_nan=False, allow_infinity=False)
+
+
+def _plain(inst, price, qty):  # type: ignore[no-untyped-def]
+    try:
+        return vr._check_wire(inst, price, qty)
+    except (ArithmeticError, TypeError) as exc:
+        return type(exc)
+
+
+def _memo(inst, price, qty):  # type: ignore[no-untyped-def]
+    try:
+        return vr.check_wire(inst, price, qty)
+    except (ArithmeticError, TypeError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(price=st.one_of(st.none(), PRICES), qty=QTYS, pad=st.integers(0, 4))
+def test_memoised_check_wire_equals_the_check(price: Decimal | None, qty: Decimal,
+                                              pad: int) -> None:
+    inst = btc_usdt()
+    for _ in range(2):   # the second call is a memo hit
+        assert _memo(inst, price, qty) == _plain(inst, price, qty)
+    padded = Decimal(format(qty, "f") + ("" if "." in format(qty, "f") else ".") + "0" * pad)
+    assert _memo(inst, price, padded) == _plain(inst, price, padded)
+
+
+def test_nan_and_ints_take_the_plain_check() -> None:
+    inst = btc_usdt()
+    with pytest.raises(InvalidOperation):
+        vr.check_wire(inst, Decimal("sNaN"), Decimal(1))
+    with pytest.raises(InvalidOperation):
+        vr.check_wire(inst, Decimal("NaN"), Decimal(1))
+    assert vr.check_wire(inst, None, 1) == vr._check_wire(inst, None, 1)   # type: ignore[arg-type]
+
+
+def test_the_memo_is_per_instrument_and_bounded() -> None:
+    a = btc_usdt()
+    coarse = dataclasses.replace(a, tick_size=Decimal(1))
+    assert vr.check_wire(a, Decimal("10000.01"), Decimal("0.001")) == (1000001, 10)
+    assert vr.check_wire(coarse, Decimal("10000.01"), Decimal("0.001")) is vr.Filter.PRICE_TICK
+    for i in range(vr.WIRE_MEMO_MAX + 10):
+        vr.check_wire(a, Decimal(i + 1), Decimal("0.001"))
+    assert 0 < len(vr._WIRE_MEMO[id(a)][1]) <= vr.WIRE_MEMO_MAX
