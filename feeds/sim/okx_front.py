@@ -47,6 +47,7 @@ from aiohttp import WSMsgType, web
 
 from feeds.okx.protocol import constants as c
 from feeds.okx.protocol import market as m
+from feeds.okx.protocol import order_server as osrv
 from feeds.okx.protocol import orders as o
 from feeds.okx.protocol import symbols as sym
 from feeds.okx.protocol.errors import RequestError, encode_rest_error, encode_ws_error, http_status
@@ -77,6 +78,8 @@ _ORD_TYPE = {"limit": (OrderType.LIMIT, TimeInForce.GTC),
 
 _NONE: list[Any] = []   # no subscriber (shared, never mutated)
 _ZERO = Decimal(0)
+_CANCEL_FAILED = ("Cancellation failed as the order has been filled, canceled or does not "
+                  "exist.")
 
 
 def ord_id_of(inst: Instrument, order_id: int) -> str:
@@ -86,6 +89,13 @@ def ord_id_of(inst: Instrument, order_id: int) -> str:
 def split_ord_id(ord_id: str) -> tuple[int, int]:
     n = int(ord_id)
     return n // ORD_ID_BASE, n % ORD_ID_BASE
+
+
+# (type, tif) of a limit order -> OKX ordType (a market order is "market" whatever its tif)
+_ORD_TYPE_NAME = {(OrderType.LIMIT, TimeInForce.GTC): "limit",
+                  (OrderType.LIMIT, TimeInForce.POST_ONLY): "post_only",
+                  (OrderType.LIMIT, TimeInForce.IOC): "ioc",
+                  (OrderType.LIMIT, TimeInForce.FOK): "fok"}
 
 
 def _ord_type(type_: OrderType, tif: TimeInForce) -> str:
@@ -381,23 +391,25 @@ class OkxFront:
     # -- order records -------------------------------------------------------------------------
     def _record(self, account: str, inst: Instrument, ev: Any) -> o.VenueOrder | None:
         bk = self.book
-        if isinstance(ev, Accepted):
+        kind = type(ev)   # the event classes are final
+        if kind is Accepted:
             tag, tgt = self._hint
             qty = (ev.quote_qty if ev.quote_qty is not None else inst.lots_to_qty(ev.lots))
+            buy = ev.side is Side.BUY
+            ts = ev.ts_ns
+            # positional up to tgt_ccy (VenueOrder's field order): keywords cost per call
             vo = o.VenueOrder(
-                inst_id=inst.venue_symbol, ord_id=ord_id_of(inst, ev.order_id), side=ev.side,
-                ord_type=_ord_type(ev.type, ev.tif), sz=qty,
-                px=inst.ticks_to_price(ev.price_ticks) if ev.price_ticks is not None else None,
-                state="live", c_time_ns=ev.ts_ns, u_time_ns=ev.ts_ns, cl_ord_id=ev.client_id,
-                tag=tag, tgt_ccy=tgt, fee_ccy=inst.base if ev.side is Side.BUY else inst.quote,
-                rebate_ccy=inst.quote if ev.side is Side.BUY else inst.base,
-                quote_ccy=inst.quote)
+                inst.venue_symbol, ord_id_of(inst, ev.order_id), ev.side,
+                _ORD_TYPE_NAME[ev.type, ev.tif] if ev.type is not OrderType.MARKET
+                else "market", qty,
+                inst.ticks_to_price(ev.price_ticks) if ev.price_ticks is not None else None,
+                "live", ts, ts, ev.client_id, tag, tgt,
+                fee_ccy=inst.base if buy else inst.quote,
+                rebate_ccy=inst.quote if buy else inst.base, quote_ccy=inst.quote)
             bk.orders[(account, vo.ord_id)] = vo
             return vo
-        if isinstance(ev, Rejected):
-            return None  # the op response carries it; OKX pushes nothing for a refused order
-        if not isinstance(ev, (Fill, Canceled, Expired)):
-            return None
+        if kind is not Fill and kind is not Canceled and kind is not Expired:
+            return None  # a refusal: the op response carries it, OKX pushes nothing
         key = (account, ord_id_of(inst, ev.order_id))
         found = bk.orders.get(key)
         if found is None:
@@ -464,15 +476,16 @@ class OkxFront:
             acc_fill_sz=inst.lots_to_qty(view.filled_lots), quote_ccy=inst.quote)
 
     # -- trading (WS and REST share these) ------------------------------------------------------
-    def _place(self, account: str, a: o.PlaceArgs, inst: Instrument | None) -> OpItem:
+    def _place(self, account: str, a: o.PlaceArgs, inst: Instrument | None) -> osrv.OpRow:
+        """Place one order; its outcome as an op-response row (see `o.encode_op_rows`): a
+        plain tuple, since the WS reply is encoded from it directly (REST wraps it)."""
         now = self.now()
         cl = a.cl_ord_id
         if inst is None:
-            return OpItem(cl, "", c.CODE_NO_INSTRUMENT,
-                          "Instrument ID or Spread ID doesn't exist.", tag=a.tag, ts_event=now)
+            return (cl, "", c.CODE_NO_INSTRUMENT, "Instrument ID or Spread ID doesn't exist.",
+                    a.tag, now)
         if a.td_mode != c.TD_MODE_CASH:
-            return OpItem(cl, "", c.CODE_PARAM_ERROR, "Parameter tdMode error", tag=a.tag,
-                          ts_event=now)
+            return (cl, "", c.CODE_PARAM_ERROR, "Parameter tdMode error", a.tag, now)
         type_, tif = _ORD_TYPE[a.ord_type]
         quote_sized = (type_ is OrderType.MARKET and a.side is Side.BUY
                        and a.tgt_ccy in ("", c.TGT_CCY_QUOTE))
@@ -485,33 +498,32 @@ class OkxFront:
         finally:
             self._hint = ("", "")
         for ev in events:
-            if isinstance(ev, Rejected):
-                return OpItem(cl, "", ev.venue_code, ev.message, tag=a.tag, ts_event=now)
-            if isinstance(ev, Accepted):
-                return OpItem(cl, ord_id_of(inst, ev.order_id), c.CODE_OK, "Order placed",
-                              tag=a.tag, ts_event=now)
-        return OpItem(cl, "", c.CODE_ORDER_TIMEOUT, "Order timed out.", tag=a.tag,
-                      ts_event=now)
+            kind = type(ev)   # the event classes are final
+            if kind is Rejected:
+                return (cl, "", ev.venue_code, ev.message, a.tag, now)
+            if kind is Accepted:
+                return (cl, ord_id_of(inst, ev.order_id), c.CODE_OK, "Order placed", a.tag,
+                        now)
+        return (cl, "", c.CODE_ORDER_TIMEOUT, "Order timed out.", a.tag, now)
 
-    def _cancel(self, account: str, a: o.CancelArgs, inst: Instrument | None) -> OpItem:
+    def _cancel(self, account: str, a: o.CancelArgs, inst: Instrument | None) -> osrv.OpRow:
+        """Cancel one order; its outcome as an op-response row (as `_place`)."""
         now = self.now()
         if inst is None:
-            return OpItem(a.cl_ord_id, a.ord_id, c.CODE_NO_INSTRUMENT,
-                          "Instrument ID or Spread ID doesn't exist.", ts_event=now)
+            return (a.cl_ord_id, a.ord_id, c.CODE_NO_INSTRUMENT,
+                    "Instrument ID or Spread ID doesn't exist.", "", now)
         ref: int | str = a.cl_ord_id
         if a.ord_id:
             code, oid = split_ord_id(a.ord_id)
             ref = oid if code == inst.venue_code else -1
         events = self.venue.cancel(account, inst.symbol, ref)
         for ev in events:
-            if isinstance(ev, Rejected):
-                return OpItem(a.cl_ord_id, a.ord_id, ev.venue_code, ev.message, ts_event=now)
-            if isinstance(ev, (Canceled, Expired)):
-                return OpItem(ev.client_id, ord_id_of(inst, ev.order_id), c.CODE_OK, "",
-                              ts_event=now)
-        return OpItem(a.cl_ord_id, a.ord_id, c.CODE_CANCEL_FAILED,
-                      "Cancellation failed as the order has been filled, canceled or does "
-                      "not exist.", ts_event=now)
+            kind = type(ev)
+            if kind is Rejected:
+                return (a.cl_ord_id, a.ord_id, ev.venue_code, ev.message, "", now)
+            if kind is Canceled or kind is Expired:
+                return (ev.client_id, ord_id_of(inst, ev.order_id), c.CODE_OK, "", "", now)
+        return (a.cl_ord_id, a.ord_id, c.CODE_CANCEL_FAILED, _CANCEL_FAILED, "", now)
 
     # -- faults --------------------------------------------------------------------------------
     def drop_connections(self) -> Awaitable[Any]:
@@ -629,7 +641,12 @@ class OkxFront:
             else:
                 self._ws_error(s, exc)
             return
-        if isinstance(req, o.PingRequest):
+        kind = type(req)   # the request classes are final; trading ops are the hot case
+        if kind is o.PlaceRequest:
+            self._ws_trade(s, req, place=True)
+        elif kind is o.CancelRequest:
+            self._ws_trade(s, req, place=False)
+        elif isinstance(req, o.PingRequest):
             s.send(m.encode_pong())
         elif isinstance(req, o.LoginRequest):
             self._login(s, req)
@@ -698,13 +715,11 @@ class OkxFront:
                                      "Please log in", t_in, self.now()))
             return
         account = s.account
-        items = []
-        for a in req.args:
-            inst = self.by_code.get(a.inst_id_code)
-            items.append(self._place(account, a, inst) if place
-                         else self._cancel(account, a, inst))
+        by_code = self.by_code
+        act = self._place if place else self._cancel
+        rows = [act(account, a, by_code.get(a.inst_id_code)) for a in req.args]  # type: ignore[operator]
         # the fault plan may delay or lose an order's answer
-        s.out.send_ack(o.encode_op_response(req.req_id, req.op, items, t_in, self.now()))
+        s.out.send_ack(osrv.encode_op_rows(req.req_id, req.op, rows, t_in, self.now()))
 
     # ========================================================================== REST
     def _json(self, body: Any, status: int = 200) -> web.Response:
@@ -801,7 +816,9 @@ class OkxFront:
                                                  self.now(), self.published_seq(inst.symbol)))
 
     # -- signed --------------------------------------------------------------------------------
-    def _rest_ops(self, items: list[OpItem], t_in: int, place: bool) -> web.Response:
+    def _rest_ops(self, rows: list[osrv.OpRow], t_in: int, place: bool) -> web.Response:
+        items = [OpItem(cl, oid, code, msg, tag=tag, ts_event=ts)
+                 for cl, oid, code, msg, tag, ts in rows]
         return self._json(o.encode_rest_op_response(items, t_in, self.now(), place=place))
 
     def post_order(self, request: web.Request, account: str, body: str) -> web.Response:

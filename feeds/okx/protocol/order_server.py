@@ -308,6 +308,9 @@ def _trade_op(d: dict[str, Any], op: str) -> PlaceRequest | CancelRequest:
         raise RequestError("invalid args", c.CODE_INVALID_ARGS, rid, op) from None
 
 
+_PING_BYTES = c.PING.encode()
+
+
 def _loads_or_raise(frame: Any) -> Any:
     """`w.loads(frame)` for a frame orjson refused: the same RequestError text as before."""
     try:
@@ -318,7 +321,7 @@ def _loads_or_raise(frame: Any) -> Any:
 
 def decode_ws_request(frame: str | bytes) -> WsRequest:
     """A client's /ws/v5/private (or public) frame -> typed request; RequestError if bad."""
-    if frame == c.PING or frame == c.PING.encode():
+    if frame == c.PING or frame == _PING_BYTES:
         return PingRequest()
     try:   # a str parses directly; anything else (and any failure) takes w.loads's checks
         d = orjson.loads(frame) if type(frame) is str else w.loads(frame)
@@ -417,6 +420,30 @@ def encode_op_response(req_id: str, op: str, items: Sequence[OpItem], in_ns: int
         data = [_item(i, place, rest=False) for i in items]
         code = _envelope_code(items)
     return w.dumps({"id": req_id, "op": op, "data": data, "code": code, "msg": "",
+                    "inTime": w.us_str(in_ns), "outTime": w.us_str(out_ns)})
+
+
+# one order's outcome as the simulator's order path carries it to the reply:
+# (clOrdId, ordId, sCode, sMsg, tag, ts_event ns); the subCode is always empty
+OpRow = tuple[str, str, str, str, str, int]
+
+
+def encode_op_rows(req_id: str, op: str, rows: Sequence[OpRow], in_ns: int,
+                   out_ns: int) -> str:
+    """`encode_op_response` for outcomes given as `OpRow`s: the same bytes (the items'
+    keys and order of `_item`, the envelope code of `_envelope_code`) without building an
+    `OpItem` per order, once per order request on the simulator's order path."""
+    if not rows:
+        raise w.err("an op response needs items (use encode_op_error)")
+    if op in _PLACE_OPS:
+        data = [{"clOrdId": cl, "ordId": oid, "tag": tag, "ts": str(ts // w.NS_PER_MS),
+                 "sCode": code, "sMsg": msg} for cl, oid, code, msg, tag, ts in rows]
+    else:
+        data = [{"clOrdId": cl, "ordId": oid, "ts": str(ts // w.NS_PER_MS), "sCode": code,
+                 "sMsg": msg} for cl, oid, code, msg, _tag, ts in rows]
+    ok = sum(1 for r in rows if r[2] == c.CODE_OK)
+    env = c.CODE_OK if ok == len(rows) else c.CODE_FAILED if ok == 0 else c.CODE_PARTIAL
+    return w.dumps({"id": req_id, "op": op, "data": data, "code": env, "msg": "",
                     "inTime": w.us_str(in_ns), "outTime": w.us_str(out_ns)})
 
 

@@ -1,7 +1,8 @@
 """Short cuts of the simulator's order path answer exactly what the plain code answers: the
 memoised `check_wire` (equal values of any exponent, off-tick and off-step values, values the
 filters refuse, a signalling NaN, the memo's bound, an instrument relisted with another
-grid)."""
+grid); the OKX op response encoded from plain rows (`encode_op_rows`) is byte for byte the
+one encoded from `OpItem`s."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.okx.protocol import order_server as osrv
+from feeds.okx.protocol.ops import OpItem
 from feeds.sim import venue_rules as vr
+from pipeline.errors import ProtocolError
 from tests.unit.feeds.sim.conftest import btc_usdt
 
 PRICES = st.decimals(min_value=Decimal(-1), max_value=Decimal(200000), places=3,
@@ -62,3 +66,26 @@ def test_the_memo_is_per_instrument_and_bounded() -> None:
     for i in range(vr.WIRE_MEMO_MAX + 10):
         vr.check_wire(a, Decimal(i + 1), Decimal("0.001"))
     assert 0 < len(vr._WIRE_MEMO[id(a)][1]) <= vr.WIRE_MEMO_MAX
+
+
+# -- OKX op responses from rows -----------------------------------------------------------------
+TEXT = st.text(max_size=12)
+ROWS = st.lists(st.tuples(TEXT, TEXT, st.sampled_from(["0", "0", "51000", "51400", "x"]), TEXT,
+                          TEXT, st.integers(0, 2**62)), min_size=1, max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=ROWS, op=st.sampled_from(["order", "batch-orders", "cancel-order",
+                                      "batch-cancel-orders"]),
+       t_in=st.integers(0, 2**62), t_out=st.integers(0, 2**62))
+def test_op_rows_encode_as_the_op_items_do(rows: list[osrv.OpRow], op: str, t_in: int,
+                                           t_out: int) -> None:
+    items = [OpItem(cl, oid, code, msg, tag=tag, ts_event=ts)
+             for cl, oid, code, msg, tag, ts in rows]
+    assert osrv.encode_op_rows("r1", op, rows, t_in, t_out) == \
+        osrv.encode_op_response("r1", op, items, t_in, t_out)
+
+
+def test_op_rows_need_one_row() -> None:
+    with pytest.raises(ProtocolError):
+        osrv.encode_op_rows("r1", "order", [], 0, 0)
