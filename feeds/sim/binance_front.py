@@ -365,8 +365,18 @@ class BinanceFront:
             md = self._md[inst.symbol] = _MdStreams(inst)
         return md
 
+    def wants_depth(self, symbol: str) -> bool:
+        """The hub's optional question (`feeds.sim.venue.FrontEnd`): False promises that
+        `on_depth` for `symbol` would push nothing now, so the hub skips the call (and the
+        `DepthChange`) on every book change. Exact and cheap: no market-stream connection."""
+        return bool(self.streams)
+
+    def wants_bbo(self, symbol: str) -> bool:
+        """As `wants_depth`, for `on_bbo`."""
+        return bool(self.streams)
+
     def on_depth(self, change: DepthChange) -> None:
-        if not self.streams:   # nobody to push to: the hub calls this for every book change
+        if not self.streams:   # nobody to push to (a hub that does not ask `wants_depth`)
             return
         inst = change.instrument
         md = self._md_for(inst)

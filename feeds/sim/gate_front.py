@@ -159,6 +159,23 @@ class GateFront:
             sp = self._spellings[inst.symbol] = Spellings(inst.format_price, inst.format_qty)
         return sp
 
+    def _anyone_on(self, channel: str, symbol: str) -> bool:
+        inst = self.venue.by_symbol.get(symbol)
+        if inst is None:
+            return True   # not a listed symbol: let the call decide
+        pair = inst.venue_symbol
+        return any(pair in s.public[channel] for s in self.sessions)
+
+    def wants_depth(self, symbol: str) -> bool:
+        """The hub's optional question (`feeds.sim.venue.FrontEnd`): False promises that
+        `on_depth` for `symbol` would push nothing now (no session subscribed to its
+        `spot.order_book_update`), so the hub skips the call and the `DepthChange`."""
+        return self._anyone_on(CH_ORDER_BOOK_UPDATE, symbol)
+
+    def wants_bbo(self, symbol: str) -> bool:
+        """As `wants_depth`, for `on_bbo` (`spot.book_ticker`)."""
+        return self._anyone_on(CH_BOOK_TICKER, symbol)
+
     def on_depth(self, change: DepthChange) -> None:
         inst = change.instrument
         subs = self._subscribers(CH_ORDER_BOOK_UPDATE, inst.venue_symbol)
@@ -197,7 +214,9 @@ class GateFront:
             self._deliver(s, frame)
 
     def on_private(self, account: str, inst: Instrument, event: Any) -> None:
-        for push in self.desk.on_event(account, inst, event):
+        # each push is encoded right away (`_push_private`), before anything else can change
+        # the order: no snapshot copy is needed
+        for push in self.desk.on_event(account, inst, event, snapshot=False):
             self._push_private(push)
 
     def _push_private(self, p: PrivatePush) -> None:
@@ -210,7 +229,8 @@ class GateFront:
                 continue
             if frame is None:
                 if p.order is not None:
-                    frame = gs.encode_orders_push([(p.order, p.event)], self.now())
+                    frame = gs.encode_orders_push_items([self.desk.push_item(p.order, p.event)],
+                                                        self.now())
                 else:
                     assert p.fill is not None
                     frame = gs.encode_usertrades_push([p.fill], self.now())
@@ -472,7 +492,7 @@ class GateFront:
                     results.append({"text": p.text, "succeeded": False, "label": r.label,
                                     "message": r.message})
                 else:
-                    results.append(dict(gs.encode_order_ws(r), succeeded=True))
+                    results.append(dict(self.desk.order_ws(r), succeeded=True))
             s.send(gs.encode_api_result(req.req_id, req.channel, results, self.now(),
                                         info=s.info, rate=rate))
             return
@@ -480,14 +500,14 @@ class GateFront:
         if isinstance(r, DeskError):
             self._api_error(s, req, r.label, r.message, self.now(), rate)
         else:
-            s.send(gs.encode_api_result(req.req_id, req.channel, gs.encode_order_ws(r),
+            s.send(gs.encode_api_result(req.req_id, req.channel, self.desk.order_ws(r),
                                         self.now(), info=s.info, rate=rate))
 
     def _reply_order(self, s: Session, req: gs.ApiRequest, r: Any, now: int) -> None:
         if isinstance(r, DeskError):
             self._api_error(s, req, r.label, r.message, now)
         else:
-            s.send(gs.encode_api_result(req.req_id, req.channel, gs.encode_order_ws(r), now,
+            s.send(gs.encode_api_result(req.req_id, req.channel, self.desk.order_ws(r), now,
                                         info=s.info))
 
     def _on_order_list(self, s: Session, account: str, req: gs.ApiRequest, now: int) -> None:

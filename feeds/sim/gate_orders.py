@@ -25,7 +25,15 @@ from decimal import Decimal
 from typing import Any
 
 from feeds.gate.protocol.constants import TEXT_DEFAULT_REST, TEXT_PREFIX
-from feeds.gate.protocol.order_server import PlaceParams, VenueFill, VenueOrder
+from feeds.gate.protocol.order_server import (
+    PlaceParams,
+    VenueFill,
+    VenueOrder,
+    encode_order_push_item,
+    encode_order_push_item_from,
+    encode_order_ws,
+    encode_order_ws_from,
+)
 from feeds.gate.protocol.orders import is_valid_client_id
 from feeds.sim.matching import Accepted, Canceled, Expired, Fill, Rejected
 from feeds.sim.venue import SimVenue
@@ -34,6 +42,7 @@ from pipeline.model import Instrument, OrderStatus, OrderType, Side, TimeInForce
 ID_STRIDE = 1000
 HISTORY = 10_000          # finished orders kept for status queries
 FILL_HISTORY = 10_000     # fills kept per account for my_trades
+TEMPLATES_MAX = 8192      # orders whose wire-object templates are kept (per kind)
 _TIF = {"gtc": TimeInForce.GTC, "ioc": TimeInForce.IOC, "fok": TimeInForce.FOK,
         "poc": TimeInForce.POST_ONLY}
 _TIF_OUT = {v: k for k, v in _TIF.items()}
@@ -68,6 +77,8 @@ class GateOrderDesk:
         self.done: OrderedDict[tuple[str, int], VenueOrder] = OrderedDict()
         self.fills: dict[str, deque[VenueFill]] = {}
         self.default_text = TEXT_DEFAULT_REST  # set by the transport before each request
+        self._ws_templates: dict[str, dict[str, Any]] = {}     # order id -> see `order_ws`
+        self._push_templates: dict[str, dict[str, Any]] = {}   # order id -> see `push_item`
 
     # -- ids -----------------------------------------------------------------------------------
     def wire_id(self, symbol: str, engine_id: int) -> str:
@@ -92,13 +103,19 @@ class GateOrderDesk:
         return self.open.get(key) or self.done.get(key)
 
     # -- engine events -> Gate state -----------------------------------------------------------
-    def on_event(self, account: str, inst: Instrument, ev: Any) -> list[PrivatePush]:
+    def on_event(self, account: str, inst: Instrument, ev: Any, snapshot: bool = True
+                 ) -> list[PrivatePush]:
+        """Apply `ev` to Gate's view of the order; the pushes it causes. Each push carries a
+        copy of the order as it is now (`snapshot`), so later events do not change what it
+        says; a caller that encodes the pushes at once, before anything else happens, passes
+        `snapshot=False` and gets the live order (the copy was a tenth of the cost)."""
         pair = inst.venue_symbol
+        copy = _copy if snapshot else _same
         key = (inst.symbol, getattr(ev, "order_id", None) or 0)
         if isinstance(ev, Accepted):
             new = self._new_order(account, inst, ev)
             self.open[key] = new
-            return [PrivatePush(account, "spot.orders", pair, _copy(new), "put")]
+            return [PrivatePush(account, "spot.orders", pair, copy(new), "put")]
         if isinstance(ev, Fill):
             o = self.open.get(key)
             if o is None:
@@ -125,7 +142,7 @@ class GateOrderDesk:
                 if buy_in_quote:
                     o.left = Decimal(0)
                 self._retire(key)
-            return [PrivatePush(account, "spot.orders", pair, _copy(o), event),
+            return [PrivatePush(account, "spot.orders", pair, copy(o), event),
                     PrivatePush(account, "spot.usertrades", pair, fill=fill)]
         if isinstance(ev, (Canceled, Expired)):
             ended = self.open.get(key)
@@ -133,7 +150,7 @@ class GateOrderDesk:
                 return []
             ended.status, ended.finish_as, ended.update_ns = "cancelled", ev.venue_code, ev.ts_ns
             self._retire(key)
-            return [PrivatePush(account, "spot.orders", pair, _copy(ended), "finish")]
+            return [PrivatePush(account, "spot.orders", pair, copy(ended), "finish")]
         return []  # Rejected: the order never existed
 
     def _new_order(self, account: str, inst: Instrument, ev: Accepted) -> VenueOrder:
@@ -150,6 +167,34 @@ class GateOrderDesk:
             time_in_force=_TIF_OUT[ev.tif], account="spot",
             fee_currency=inst.base if ev.side is Side.BUY else inst.quote,
             rebated_fee_currency=inst.quote, user=self.uids.get(account, 0))
+
+    # -- wire objects from per-order templates --------------------------------------------------
+    def order_ws(self, o: VenueOrder) -> dict[str, Any]:
+        """`encode_order_ws(o)`, from the order's template (see `encode_order_ws_from`)."""
+        t = self._ws_templates.get(o.id)
+        if t is None:
+            t = self._template(self._ws_templates, o.id, encode_order_ws(o))
+            return t.copy()
+        return encode_order_ws_from(t, o)
+
+    def push_item(self, o: VenueOrder, event: str) -> dict[str, Any]:
+        """`encode_order_push_item(o, event)`, from the order's template."""
+        t = self._push_templates.get(o.id)
+        if t is None:
+            t = self._template(self._push_templates, o.id, encode_order_push_item(o, event))
+            return t.copy()
+        return encode_order_push_item_from(t, o, event)
+
+    @staticmethod
+    def _template(store: dict[str, dict[str, Any]], order_id: str, obj: dict[str, Any]
+                  ) -> dict[str, Any]:
+        """Keep `obj` as `order_id`'s template. The desk never changes an order's fixed
+        fields, and wire ids are never reused, so a template stays right for as long as it is
+        kept; the store is bounded (cleared when full: a miss only rebuilds one)."""
+        if len(store) >= TEMPLATES_MAX:
+            store.clear()
+        store[order_id] = obj
+        return obj
 
     def _retire(self, key: tuple[str, int]) -> None:
         o = self.open.pop(key, None)
@@ -284,6 +329,10 @@ class GateOrderDesk:
 
 
 _ALL_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(VenueOrder)))
+
+
+def _same(o: VenueOrder) -> VenueOrder:
+    return o
 
 
 def _copy(o: VenueOrder) -> VenueOrder:

@@ -446,6 +446,55 @@ def encode_order_push_item(o: VenueOrder, event: str) -> dict[str, Any]:
             "finish_as": o.finish_as, "biz_info": "-", "amend_text": o.amend_text}
 
 
+# -- the same objects from a per-order template ----------------------------------------------
+# An order is answered and pushed several times (ack result, `put`, cancel result, `finish`);
+# most of its thirty fields are fixed when it is made. The simulator keeps, per order, the
+# object `encode_order_ws` / `encode_order_push_item` gave the first time as a template, and
+# these copy it (a dict copy keeps the key order) and write the fields that can change while
+# an order lives: state, fills, fees, update time. Valid for an order whose other fields are
+# never changed after its template was made (the simulator's desk changes none of them).
+def encode_order_ws_from(template: dict[str, Any], o: VenueOrder) -> dict[str, Any]:
+    """`encode_order_ws(o)`, with `template = encode_order_ws(o)` of an earlier state of `o`."""
+    d = template.copy()
+    left = o.left
+    total = _d(o.filled_total)
+    d["update_time"] = str(o.update_ns // _NS_PER_S)
+    d["update_time_ms"] = o.update_ns // _NS_PER_MS
+    d["status"] = o.status
+    d["left"] = _d(o.amount if left is None else left)
+    d["fill_price"] = total
+    d["filled_total"] = total
+    d["fee"] = _d(o.fee)
+    d["fee_currency"] = o.fee_currency
+    d["finish_as"] = o.finish_as
+    return d
+
+
+def encode_order_push_item_from(template: dict[str, Any], o: VenueOrder, event: str
+                                ) -> dict[str, Any]:
+    """`encode_order_push_item(o, event)`, with `template = encode_order_push_item(o, ...)` of
+    an earlier state of `o`."""
+    if event not in _PUSH_EVENTS:
+        raise w.err(f"order push event {event!r:.10}")
+    d = template.copy()
+    left, filled = o.left, o.filled_amount
+    d["update_time"] = str(o.update_ns // _NS_PER_S)
+    d["left"] = _d(o.amount if left is None else left)
+    d["filled_total"] = _d(o.filled_total)
+    d["avg_deal_price"] = _d(o.filled_total / filled) if filled else "0"
+    d["fee"] = _d(o.fee)
+    d["fee_currency"] = o.fee_currency
+    d["update_time_ms"] = str(o.update_ns // _NS_PER_MS)
+    d["event"] = event
+    d["finish_as"] = o.finish_as
+    return d
+
+
+def encode_orders_push_items(items: list[dict[str, Any]], now_ns: int) -> str:
+    """A `spot.orders` push of items already encoded (`encode_order_push_item[_from]`)."""
+    return _push(CH_ORDERS, items, now_ns)
+
+
 def _push(channel: str, result: list[dict[str, Any]], now_ns: int) -> str:
     return w.dumps({"time": now_ns // _NS_PER_S, "time_ms": now_ns // _NS_PER_MS,
                     "channel": channel, "event": EV_UPDATE, "result": result})
