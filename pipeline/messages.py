@@ -336,6 +336,9 @@ _DECODE_ROW: dict[int, Callable[[list[Any]], Any]] = {
     _TAG_OF[t]: _compile_decoder(t) for t in _TYPES}
 
 
+_BAD_ROW = (ValueError, IndexError, TypeError, KeyError, ArithmeticError)
+
+
 def decode(data: bytes) -> Message:
     """bytes -> Message; raises ValueError on anything malformed (never returns garbage):
     not JSON, an unknown tag, the wrong number of fields, an unknown enum value or a fee that
@@ -343,9 +346,22 @@ def decode(data: bytes) -> Message:
     try:
         row = orjson.loads(data)
         return _DECODE_ROW[row[0]](row)  # type: ignore[no-any-return]
-    except (orjson.JSONDecodeError, ValueError, IndexError, TypeError, KeyError,
-            ArithmeticError) as exc:
+    except (orjson.JSONDecodeError, *_BAD_ROW) as exc:
         raise ValueError(f"undecodable message: {exc!r}") from exc
+
+
+def decode_row(row: Any) -> Message:
+    """One message from its row as JSON already gave it (an element of a batch); raises
+    ValueError when malformed, as `decode` does."""
+    try:
+        return _DECODE_ROW[row[0]](row)  # type: ignore[no-any-return]
+    except _BAD_ROW as exc:
+        raise ValueError(f"undecodable message: {exc!r}") from exc
+
+
+def is_batch(data: bytes) -> bool:
+    """`data` is a `join_encoded` batch (`[[...],...]`), not one message (`[tag, ...]`)."""
+    return data[1:2] == b"["
 
 
 def join_encoded(data: list[bytes]) -> bytes:
@@ -358,7 +374,7 @@ def decode_all(data: bytes, into: list[Message]) -> int:
     """Append the message(s) of `data` (one `encode`d message or a `join_encoded` batch) to
     `into`, in order; returns how many were malformed and skipped (a batch that is not JSON
     at all counts as one). A bad row costs only itself, never its neighbours."""
-    if data[1:2] != b"[":   # a single row: `[tag, ...]`
+    if not is_batch(data):
         try:
             into.append(decode(data))
         except ValueError:
@@ -369,10 +385,12 @@ def decode_all(data: bytes, into: list[Message]) -> int:
     except orjson.JSONDecodeError:
         return 1
     bad = 0
+    if type(rows) is not list:
+        return 1
     for row in rows:
         try:
             into.append(_DECODE_ROW[row[0]](row))
-        except (ValueError, IndexError, TypeError, KeyError, ArithmeticError):
+        except _BAD_ROW:
             bad += 1
     return bad
 

@@ -5,7 +5,8 @@ the config and attaches its own RingReaders to every tick ring.
 
 `sources.tick_readers` are objects with `poll(max_records) -> TICK_DTYPE array` and
 `lapped_count` / `lost_records` (shm.ring.RingReader); `sources.event_queue` is either a
-pipeline.ipc.MessageQueue (typed messages, re-encoded here) or a raw faster-fifo Queue of
+pipeline.ipc.MessageQueue (its entries taken as they travel, decoded once in
+writer.events.to_rows) or a raw faster-fifo Queue of
 bytes (see writer.events for the encoding; this one also carries audit/PnL/risk dicts), or None. Lapped/lost counts are copied into
 the stats, logged when they grow, and written to Redis health — never silent.
 """
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.ipc import MessageQueue
-from pipeline.messages import encode
 from writer import storage
 from writer.capture import CaptureWriter
 from writer.core import Writer, WriterStats
@@ -145,8 +145,8 @@ def _drain_once(w: Writer, sources: WriterSources, limit: int) -> int:
     q = sources.event_queue
     if q is not None:
         items: list[bytes]
-        if isinstance(q, MessageQueue):
-            items = [encode(m) for m in q.get_many(timeout=0, max_messages=min(limit, 65536))]
+        if isinstance(q, MessageQueue):   # entries as they came: decoded once, in to_rows
+            items = q.get_raw(min(limit, 65536))
         else:
             try:
                 items = q.get_many(block=False, max_messages_to_get=min(limit, 65536))

@@ -110,3 +110,17 @@ def test_a_bad_row_in_a_batch_costs_only_itself():
     assert [m.ts for m in q.get_many(timeout=1.0)] == [1, 2]
     assert q.decode_errors == 3
     q.close()
+
+
+def test_raw_entries_are_copies_that_outlive_the_next_take():
+    from pipeline.messages import decode_all, encode
+    q = MessageQueue("raw", 1 << 16)
+    q.put_many([Heartbeat(1), Heartbeat(2)])
+    first = q.get_raw()
+    q.put(Heartbeat(3))
+    second = q.get_raw()
+    assert [type(b) for b in first + second] == [bytes, bytes]
+    out: list = []
+    assert decode_all(first[0], out) == 0 and decode_all(second[0], out) == 0
+    assert [m.ts for m in out] == [1, 2, 3] and second == [encode(Heartbeat(3))]
+    q.close()

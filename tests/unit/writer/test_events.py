@@ -44,3 +44,26 @@ def test_malformed_records_are_counted_not_raised() -> None:
            b"\x00garbage"]
     assert to_rows(bad, rows) == 4
     assert rows == {}
+
+
+def test_a_batch_entry_gives_the_rows_of_its_messages_and_a_bad_row_costs_only_itself() -> None:
+    """Messages put on the queue together arrive as one item (`join_encoded`): the writer
+    keeps it as it came and builds every message's rows from it, exactly as from the same
+    messages one item each."""
+    from decimal import Decimal
+
+    from pipeline.messages import ExecReport, ExecType, Heartbeat, NewOrder, join_encoded
+    from pipeline.model import OrderStatus, Side
+    msgs = [NewOrder("c1", "okx", "BTC/USDT", Side.BUY, 10, 2),
+            ExecReport("okx", "BTC/USDT", "c1", "V1", ExecType.TRADE, OrderStatus.FILLED,
+                       Side.BUY, 10, 2, 2, 2, 10, Decimal("0.001"), "BTC", "T1", True),
+            Heartbeat(5),
+            Record("pnl", {"source": "engine", "seq": 1, "ts": 2})]
+    one_by_one: dict = {}
+    assert to_rows([encode(m) for m in msgs], one_by_one) == 0
+    batched: dict = {}
+    bad_row = b'[1,"too","short"]'
+    assert to_rows([join_encoded([encode(msgs[0]), bad_row, *map(encode, msgs[1:])]),
+                    b"[[not json"], batched) == 2
+    assert batched == one_by_one
+    assert sorted(batched) == ["fills", "order_events", "orders", "pnl_snapshots"]
