@@ -94,14 +94,19 @@ def _gateway_main(cfg_path: str, orders: Any, reports: Any, events: Any, stop: A
 
 
 def _drain_events(events: Any, stop: Any) -> None:
-    """The writer's share of the path: take (and decode) every event, polling as the writer
-    does (`writer.main`: a short sleep when nothing came, never parked on the queue's
-    doorbell, so the gateway's puts wake no one here)."""
+    """The writer's share of the path short of the database: take every event as the writer
+    does (`writer.main`: the queue's entries as they travel, a short sleep when nothing
+    came, never parked on the queue's doorbell, so the gateway's puts wake no one here) and
+    build its table rows (`writer.events.to_rows`)."""
+    from writer.events import to_rows
     from writer.main import WriterSettings
     idle_s = WriterSettings.poll_sleep_s
     while not stop.is_set():
-        if not events.get_many(timeout=0):
+        items = events.get_raw()
+        if not items:
             time.sleep(idle_s)
+            continue
+        to_rows(items, {})
 
 
 def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int = 2000
