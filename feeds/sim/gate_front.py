@@ -160,11 +160,16 @@ class GateFront:
         return sp
 
     def _anyone_on(self, channel: str, symbol: str) -> bool:
+        """Whether some session takes `channel` pushes for `symbol` (what `_subscribers`
+        would find), asked on every book change: a plain loop, no list built."""
         inst = self.venue.by_symbol.get(symbol)
         if inst is None:
             return True   # not a listed symbol: let the call decide
         pair = inst.venue_symbol
-        return any(pair in s.public[channel] for s in self.sessions)
+        for s in self.sessions:
+            if pair in s.public[channel]:
+                return True
+        return False
 
     def wants_depth(self, symbol: str) -> bool:
         """The hub's optional question (`feeds.sim.venue.FrontEnd`): False promises that
