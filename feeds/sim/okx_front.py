@@ -208,9 +208,8 @@ class OkxFront:
         self.uids = {k: str(614488474791936 + n) for n, k in enumerate(sorted(venue.api_keys))}
         self._n = itertools.count(1)
         self._bill = itertools.count(1)
-        # (session, text, is an order item) raised while a request runs: frames, and order
-        # items (JSON objects, `encode_order_item_json`) that `_release` packs into pushes
-        self._held: list[tuple[Session, str, bool]] | None = None
+        # frames (str) or order items (dict) raised while a request runs, per session
+        self._held: list[tuple[Session, str | dict[str, Any]]] | None = None
         self._hint: tuple[str, str] = ("", "")    # (tag, tgtCcy) of the order being placed
         self._spellings: dict[str, Spellings] = {}   # market-data push
         venue.fronts.append(self)
@@ -221,7 +220,7 @@ class OkxFront:
     # -- delivery ------------------------------------------------------------------------------
     def _deliver(self, s: Session, frame: str) -> None:
         if self._held is not None:
-            self._held.append((s, frame, False))
+            self._held.append((s, frame))
         else:
             s.send(frame)
 
@@ -233,23 +232,21 @@ class OkxFront:
         one session go out as one `orders` push (as OKX packs simultaneous updates)."""
         held, self._held = self._held or [], None
         if len(held) == 1:   # the common case: one order update (or one frame) for one session
-            s, text, is_item = held[0]
-            s.send(self._orders_push(s, [text]) if is_item else text)
+            s, frame = held[0]
+            s.send(o.encode_orders_push_items([frame], self.uids.get(s.account or "", "0"))
+                   if type(frame) is dict else frame)  # type: ignore[list-item,arg-type]
             return
-        items: dict[Session, list[str]] = {}
-        for s, text, is_item in held:
-            if is_item:
-                items.setdefault(s, []).append(text)
+        items: dict[Session, list[dict[str, Any]]] = {}
+        for s, frame in held:
+            if isinstance(frame, dict):
+                items.setdefault(s, []).append(frame)
                 continue
             pending = items.pop(s, None)
             if pending:
-                s.send(self._orders_push(s, pending))
-            s.send(text)
+                s.send(o.encode_orders_push_items(pending, self.uids.get(s.account or "", "0")))
+            s.send(frame)
         for s, pending in items.items():
-            s.send(self._orders_push(s, pending))
-
-    def _orders_push(self, s: Session, items: list[str]) -> str:
-        return osrv.encode_orders_push_json(items, self.uids.get(s.account or "", "0"))
+            s.send(o.encode_orders_push_items(pending, self.uids.get(s.account or "", "0")))
 
     def _changed(self) -> None:
         """A session came or went, or a subscription or login changed: the next lookup
@@ -450,19 +447,19 @@ class OkxFront:
 
     def _push_order(self, account: str, inst: Instrument, vo: o.VenueOrder) -> None:
         frame: str | None = None
-        item: str | None = None
+        item: dict[str, Any] | None = None
         held = self._held
         for s in self._index().orders.get(account, _NONE):
             sub = s.orders_sub
             if sub is None or ("" not in sub and inst.venue_symbol not in sub):
                 continue
-            if item is None:   # the order as it is now (it may change again before release)
-                item = osrv.encode_order_item_json(vo)
-            if held is not None:
-                held.append((s, item, True))
+            if held is not None:   # a snapshot of the order now: it may change again
+                if item is None:
+                    item = o.encode_order_item(vo)
+                held.append((s, item))
                 continue
             if frame is None:
-                frame = osrv.encode_orders_push_json([item], self.uids.get(account, "0"))
+                frame = o.encode_orders_push([vo], self.uids.get(account, "0"))
             s.send(frame)
 
     def _order_record(self, account: str, inst: Instrument, view: Any) -> o.VenueOrder:

@@ -2,15 +2,12 @@
 memoised `check_wire` (equal values of any exponent, off-tick and off-step values, values the
 filters refuse, a signalling NaN, the memo's bound, an instrument relisted with another
 grid); the OKX op response encoded from plain rows (`encode_op_rows`) is byte for byte the
-one encoded from `OpItem`s; an `orders` push from the text template
-(`encode_order_item_json`, `encode_orders_push_json`) is the dict encoders' bytes for any
-order, hostile strings included."""
+one encoded from `OpItem`s."""
 from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal, InvalidOperation
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +16,6 @@ from feeds.okx.protocol import order_server as osrv
 from feeds.okx.protocol.ops import OpItem
 from feeds.sim import venue_rules as vr
 from pipeline.errors import ProtocolError
-from pipeline.model import Side
 from tests.unit.feeds.sim.conftest import btc_usdt
 
 PRICES = st.decimals(min_value=Decimal(-1), max_value=Decimal(200000), places=3,
@@ -93,41 +89,3 @@ def test_op_rows_encode_as_the_op_items_do(rows: list[osrv.OpRow], op: str, t_in
 def test_op_rows_need_one_row() -> None:
     with pytest.raises(ProtocolError):
         osrv.encode_op_rows("r1", "order", [], 0, 0)
-
-
-# -- OKX orders pushes from the template --------------------------------------------------------
-ANY_TEXT = st.one_of(st.sampled_from(["", "BTC-USDT", "post_only", "live", "0", "a1", "%s", "%",
-                                      'q"uote', "back\\slash", "\x00\x1f", "é", "\u2028"]),
-                     st.text(max_size=8))
-NUMS = st.decimals(allow_nan=False, allow_infinity=False, places=None,
-                   min_value=Decimal("-1e9"), max_value=Decimal("1e9"))
-TS = st.sampled_from([0, 1, 999_999, 1_700_000_000_123_456_789])
-
-
-@st.composite
-def venue_orders(draw: st.DrawFn) -> osrv.VenueOrder:
-    t, n = (lambda: draw(ANY_TEXT)), (lambda: draw(NUMS))
-    opt = lambda: draw(st.one_of(st.none(), NUMS))
-    return osrv.VenueOrder(
-        t(), t(), draw(st.sampled_from([Side.BUY, Side.SELL])), t(), n(), opt(), t(), draw(TS),
-        draw(TS), cl_ord_id=t(), tag=t(), tgt_ccy=t(), acc_fill_sz=n(), avg_px=opt(),
-        fee_paid=n(), fee_ccy=t(), rebate=n(), rebate_ccy=t(), cancel_source=t(),
-        stp_mode=t(), trade_id=t(), fill_px=opt(), fill_sz=n(), fill_time_ns=draw(TS),
-        fill_fee_paid=n(), fill_fee_ccy=t(), exec_type=t(), last_px=opt(), quote_ccy=t(),
-        code=t(), msg=t(), req_id=t(), amend_result=t())
-
-
-@settings(max_examples=500, deadline=None)
-@given(vo=venue_orders(), uid=ANY_TEXT, n=st.integers(1, 3))
-def test_template_orders_push_is_the_dict_encoders_bytes(vo: osrv.VenueOrder, uid: str,
-                                                         n: int) -> None:
-    item = osrv.encode_order_item_json(vo)
-    assert item == orjson.dumps(osrv.encode_order_item(vo)).decode()
-    assert osrv.encode_orders_push_json([item] * n, uid) == \
-        osrv.encode_orders_push_items([osrv.encode_order_item(vo)] * n, uid)
-
-
-def test_json_memo_stays_bounded() -> None:
-    for i in range(osrv.JS_MEMO_MAX + 10):
-        assert osrv._js(f"x-{i}") == orjson.dumps(f"x-{i}").decode()
-    assert 0 < len(osrv._JS_MEMO) <= osrv.JS_MEMO_MAX
