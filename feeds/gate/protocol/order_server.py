@@ -139,6 +139,47 @@ def _get_dec(d: dict[str, Any], key: str) -> Decimal:
 
 
 def _place_params(p: Any) -> PlaceParams:
+    if type(p) is dict:
+        fast = _plain_place_params(p)
+        if fast is not None:
+            return fast
+    return _checked_place_params(p)
+
+
+def _plain_place_params(d: dict[str, Any]) -> PlaceParams | None:
+    """`_checked_place_params(d)` for the usual order (every field absent or of its plain
+    type, a limit or market order with an allowed time in force, no iceberg), read with
+    inline type tests instead of a helper call per field; None for anything else, which the
+    checked path then answers (or refuses, with its own message). The decimal fields go
+    through `_get_dec` in the same order as there, so a bad one raises the same error."""
+    get = d.get
+    otype = get("type", "limit")
+    if otype not in ("limit", "market") or type(otype) is not str:
+        return None
+    tif = get("time_in_force", TIF_GTC)
+    if type(tif) is not str or tif not in (
+            ("ioc", "fok") if otype == "market" else ("gtc", "ioc", "poc", "fok")):
+        return None
+    text, pair, account = get("text", ""), get("currency_pair"), get("account", "spot")
+    stp_act, action_mode = get("stp_act", ""), get("action_mode", "")
+    if type(text) is not str or type(pair) is not str or type(account) is not str \
+            or type(stp_act) is not str or type(action_mode) is not str \
+            or get("iceberg") is not None:
+        return None
+    side = get("side")
+    if side == "buy":
+        side = Side.BUY
+    elif side == "sell":
+        side = Side.SELL
+    else:
+        return None
+    price = _get_dec(d, "price") if otype == "limit" else (
+        _get_dec(d, "price") if get("price") not in (None, "") else None)
+    return PlaceParams(text, pair, otype, account, side, _get_dec(d, "amount"), price, tif,
+                       Decimal(0), stp_act, action_mode)
+
+
+def _checked_place_params(p: Any) -> PlaceParams:
     d = w.as_obj(p, "req_param")
     otype = w.opt_str(d, "type", "limit")
     if otype not in ("limit", "market"):
@@ -169,7 +210,24 @@ def _ref(d: Any, key: str) -> str:
     return str(v)
 
 
-def _decode_api(d: dict[str, Any]) -> ApiRequest:
+def _plain_api_base(d: dict[str, Any]) -> dict[str, Any] | None:
+    """The common fields of an `event: "api"` frame as `_checked_api_base` reads them, for
+    the usual frame (each field absent or of its plain JSON type, no `req_header`), read with
+    inline type tests; None for anything else, which the checked reads then answer."""
+    channel, p, t = d.get("channel"), d.get("payload"), d.get("time")
+    if type(channel) is not str or type(p) is not dict or type(t) is not int:
+        return None
+    get = p.get
+    rid, key, ts, sig = get("req_id", ""), get("api_key", ""), get("timestamp", ""), \
+        get("signature", "")
+    if type(rid) is not str or type(key) is not str or type(ts) is not str \
+            or type(sig) is not str or get("req_header") is not None:
+        return None
+    return {"time": t, "channel": channel, "req_id": rid, "req_param": get("req_param"),
+            "req_header": None, "api_key": key, "timestamp": ts, "signature": sig}
+
+
+def _checked_api_base(d: dict[str, Any]) -> dict[str, Any]:
     channel = w.get_str(d, "channel")
     p = w.as_obj(w.field(d, "payload"), "payload")
     hdr = p.get("req_header")
@@ -181,6 +239,14 @@ def _decode_api(d: dict[str, Any]) -> ApiRequest:
         "signature": w.opt_str(p, "signature")}
     if base["req_header"] is not None and base["req_header"].get("x-gate-exptime") is not None:
         w.to_int(base["req_header"]["x-gate-exptime"], "x-gate-exptime")
+    return base
+
+
+def _decode_api(d: dict[str, Any]) -> ApiRequest:
+    base = _plain_api_base(d)
+    if base is None:
+        base = _checked_api_base(d)
+    channel: str = base["channel"]
     rp = base["req_param"]
     if channel == CH_LOGIN:
         if not base["api_key"] or not base["signature"] or not base["timestamp"]:

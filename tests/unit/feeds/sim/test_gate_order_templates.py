@@ -86,3 +86,45 @@ def test_gate_desk_live_pushes_carry_the_live_order() -> None:
     assert snap.order == live.order and snap.order is not live.order
     assert desk.order_ws(live.order) == S.encode_order_ws(live.order)
     assert desk.push_item(live.order, "put") == S.encode_order_push_item(live.order, "put")
+
+
+# -- decoding: the plain-frame reads agree with the checked ones ------------------------------
+_VAL = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=6),
+                 st.sampled_from(["limit", "market", "gtc", "ioc", "poc", "fok", "buy", "sell",
+                                  "spot", "BTC_USDT", "1", "0.5", "", "t-a"]),
+                 st.lists(st.integers(), max_size=1), st.dictionaries(st.text(max_size=2),
+                                                                      st.integers(),
+                                                                      max_size=1))
+
+
+def _outcome(f: object, arg: object) -> object:
+    from pipeline.errors import ProtocolError
+
+    try:
+        return ("ok", f(arg))  # type: ignore[operator]
+    except ProtocolError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(st.sampled_from(["type", "time_in_force", "text", "currency_pair",
+                                        "account", "side", "amount", "price", "iceberg",
+                                        "stp_act", "action_mode"]), _VAL))
+def test_gate_plain_place_params_agree_with_the_checked_reads(d: dict[str, object]) -> None:
+    plain = _outcome(S._plain_place_params, d)
+    checked = _outcome(S._checked_place_params, d)
+    if plain != ("ok", None):   # None: the checked path decides
+        assert plain == checked
+    assert _outcome(S._place_params, d) == checked
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(st.sampled_from(["channel", "payload", "time", "event"]), _VAL),
+       st.dictionaries(st.sampled_from(["req_id", "api_key", "timestamp", "signature",
+                                        "req_header", "req_param"]), _VAL))
+def test_gate_plain_api_base_agrees_with_the_checked_reads(
+        d: dict[str, object], payload: dict[str, object]) -> None:
+    for frame in (d, dict(d, payload=payload)):
+        plain = _outcome(S._plain_api_base, frame)
+        if plain != ("ok", None):
+            assert plain == _outcome(S._checked_api_base, frame)
