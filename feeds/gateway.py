@@ -50,6 +50,13 @@ RECONCILE_FILLS_WINDOW_MS = 10 * 60 * 1000  # fills this far before our start ar
 DEADMAN_TIMEOUT_S = 10      # venue-side cancel-all-after window, refreshed every third of it
 
 
+def _why(exc: BaseException) -> str:
+    """An exception for a log line: its message, or its type when it has none (a REST
+    time-out is a bare `TimeoutError()`, which logged as "... failed: " with nothing)."""
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
 def load_gateway_adapter(venue: str, config: Any) -> GatewayAdapter:
     module = importlib.import_module(f"feeds.{venue}.adapter")
     key, secret, passphrase = credentials_for(config, venue)
@@ -204,9 +211,9 @@ class GatewayDriver:
             if empty is not None and empty(exc.status, exc.body):
                 log.info("%s: cancel-all %s: no open orders", self.venue, inst.symbol)
             else:
-                log.warning("%s: cancel-all %s failed: %s", self.venue, inst.symbol, exc)
+                log.warning("%s: cancel-all %s failed: %s", self.venue, inst.symbol, _why(exc))
         except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
-            log.warning("%s: cancel-all %s failed: %s", self.venue, inst.symbol, exc)
+            log.warning("%s: cancel-all %s failed: %s", self.venue, inst.symbol, _why(exc))
 
     async def _rest_quiet(self, req: HttpRequest, what: str) -> Any:
         try:
@@ -214,7 +221,7 @@ class GatewayDriver:
         except asyncio.CancelledError:
             raise
         except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
-            log.warning("%s: %s failed: %s", self.venue, what, exc)
+            log.warning("%s: %s failed: %s", self.venue, what, _why(exc))
             return None
 
     async def _rest_status(self, rid: str, q: StatusQuery, inst: Instrument) -> None:
@@ -229,7 +236,8 @@ class GatewayDriver:
         except asyncio.CancelledError:
             raise
         except (TimeoutError, aiohttp.ClientError, ProtocolError, ValueError) as exc:
-            log.warning("%s: status query for %s failed: %s", self.venue, q.client_id, exc)
+            log.warning("%s: status query for %s failed: %s", self.venue, q.client_id,
+                        _why(exc))
             return
         if self.core is not None:
             self.core.on_rest_answer(rid, records, time.time_ns())
