@@ -491,10 +491,9 @@ class OkxFront:
                        and a.tgt_ccy in ("", c.TGT_CCY_QUOTE))
         self._hint = (a.tag, a.tgt_ccy)
         try:
-            events = self.venue.submit_wire(
-                account, inst.symbol, client_id=cl, side=a.side, type=type_, tif=tif,
-                price=a.px, qty=None if quote_sized else a.sz,
-                quote_qty=a.sz if quote_sized else None)
+            events = self.venue.place_wire(
+                account, inst.symbol, cl, a.side, type_, tif, a.px,
+                None if quote_sized else a.sz, a.sz if quote_sized else None)
         finally:
             self._hint = ("", "")
         for ev in events:
@@ -717,7 +716,12 @@ class OkxFront:
         account = s.account
         by_code = self.by_code
         act = self._place if place else self._cancel
-        rows = [act(account, a, by_code.get(a.inst_id_code)) for a in req.args]  # type: ignore[operator]
+        args = req.args
+        if len(args) == 1:   # one order per request is the common case: no comprehension
+            a = args[0]
+            rows = [act(account, a, by_code.get(a.inst_id_code))]  # type: ignore[operator]
+        else:
+            rows = [act(account, a, by_code.get(a.inst_id_code)) for a in args]  # type: ignore[operator]
         # the fault plan may delay or lose an order's answer
         s.out.send_ack(osrv.encode_op_rows(req.req_id, req.op, rows, t_in, self.now()))
 

@@ -133,6 +133,22 @@ class SimVenue:
         self.dispatch(symbol, events)
         return events
 
+    def place_wire(self, account: str, symbol: str, client_id: str, side: Any, type: Any,
+                   tif: Any, price: Decimal | None, qty: Decimal | None,
+                   quote_qty: Decimal | None = None) -> list[Any]:
+        """`submit_wire` with the order's fields by position, in the engine's order: a
+        front's order path calls this once per order, and the keyword form built and
+        unpacked two dicts for it. Same fault-plan rejects, same dispatch."""
+        if self.faults is not None:
+            injected = self._injected_reject(account, symbol, client_id)
+            if injected is not None:
+                return [injected]
+        eng = self.engines[symbol]
+        events = eng.submit_wire(account, client_id, side, type, tif, price, qty, self.clock(),
+                                 quote_qty)
+        self.dispatch(symbol, events)
+        return events
+
     def _injected_reject(self, account: str, symbol: str, client_id: str) -> Rejected | None:
         """The fault plan's forced rejects and rate-limit errors, as the venue would send
         them (its own code and message), for a client's new order."""
