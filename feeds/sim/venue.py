@@ -72,19 +72,19 @@ _Wants = Callable[[str], bool] | None   # a front's optional `wants_*` (None: al
 
 
 class _Taps:
-    """The fronts' callbacks, looked up once per change of `SimVenue.fronts` rather than
-    once per event: `(wants, call)` pairs for depth and BBO, bound methods for the rest."""
+    """Each front's optional `wants_depth` / `wants_bbo` (None: always call), looked up once
+    per change of `SimVenue.fronts` rather than per event (a missing attribute is a slow
+    lookup). The `on_*` methods themselves are read at each call, so a front (or a test)
+    may replace them at any time."""
 
-    __slots__ = ("bbo", "depth", "fronts", "private", "trade")
+    __slots__ = ("bbo", "depth", "fronts")
 
     def __init__(self, fronts: list[FrontEnd]) -> None:
         self.fronts = list(fronts)
-        self.depth: list[tuple[_Wants, Callable[[DepthChange], None]]] = [
-            (getattr(f, "wants_depth", None), f.on_depth) for f in fronts]
-        self.bbo: list[tuple[_Wants, Callable[..., None]]] = [
-            (getattr(f, "wants_bbo", None), f.on_bbo) for f in fronts]
-        self.trade = [f.on_trade for f in fronts]
-        self.private = [f.on_private for f in fronts]
+        self.depth: list[tuple[FrontEnd, _Wants]] = [
+            (f, getattr(f, "wants_depth", None)) for f in fronts]
+        self.bbo: list[tuple[FrontEnd, _Wants]] = [
+            (f, getattr(f, "wants_bbo", None)) for f in fronts]
 
 
 class SimVenue:
@@ -223,13 +223,13 @@ class SimVenue:
             kind = type(ev)
             if kind is Trade:
                 if not self.stale:
-                    for on_trade in taps.trade:
-                        on_trade(inst, ev)
+                    for f in taps.fronts:
+                        f.on_trade(inst, ev)
             elif kind is TopOfBook:
                 self._top(inst, ev, taps)
             elif kind in _PRIVATE and ev.account != CROWD:
-                for on_private in taps.private:
-                    on_private(ev.account, inst, ev)
+                for f in taps.fronts:
+                    f.on_private(ev.account, inst, ev)
 
     def _top(self, inst: Instrument, top: TopOfBook, taps: _Taps | None = None) -> None:
         """One change of the top of book, pushed on its own (a venue whose BBO stream is
@@ -239,9 +239,9 @@ class SimVenue:
             return
         self._best[inst.symbol] = best
         symbol = inst.symbol
-        for wants, on_bbo in (taps or self.taps()).bbo:
+        for f, wants in (taps or self.taps()).bbo:
             if wants is None or wants(symbol):
-                on_bbo(inst, top.bid, top.ask, top.seq, top.ts_ns)
+                f.on_bbo(inst, top.bid, top.ask, top.seq, top.ts_ns)
 
     def _depth(self, eng: MatchingEngine, inst: Instrument, bids: list[tuple[int, int]],
                asks: list[tuple[int, int]], now: int, taps: _Taps | None = None, *,
@@ -261,16 +261,16 @@ class SimVenue:
             return
         taps = taps or self.taps()
         dc = None
-        for wants, on_depth in taps.depth:
+        for f, wants in taps.depth:
             if wants is None or wants(symbol):
                 if dc is None:
                     dc = DepthChange(inst, first, last, bids, asks, now)
-                on_depth(dc)
+                f.on_depth(dc)
         if not bbo:
             return
         best = eng.best()
         if self._best.get(symbol) != best:
             self._best[symbol] = best
-            for wants, on_bbo in taps.bbo:
+            for f, wants in taps.bbo:
                 if wants is None or wants(symbol):
-                    on_bbo(inst, best[0], best[1], last, now)
+                    f.on_bbo(inst, best[0], best[1], last, now)
