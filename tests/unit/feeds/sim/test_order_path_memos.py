@@ -89,3 +89,24 @@ def test_op_rows_encode_as_the_op_items_do(rows: list[osrv.OpRow], op: str, t_in
 def test_op_rows_need_one_row() -> None:
     with pytest.raises(ProtocolError):
         osrv.encode_op_rows("r1", "order", [], 0, 0)
+
+
+ALNUM = st.one_of(st.just(""), st.text(st.characters(categories=["Lu", "Ll", "Nd", "No", "Lo"]),
+                                       max_size=10), st.sampled_from(["rt1", "a-b", 'q"', "é9"]))
+MSGS = st.sampled_from(["", "Order placed", "Order timed out.", 'say "hi"', "back\\slash",
+                        "\x00", "Parameter tdMode error"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(row=st.tuples(ALNUM, ALNUM, st.sampled_from(["0", "51400", "5a", "", "x-y"]), MSGS, ALNUM,
+                     st.integers(-2**62, 2**62)),
+       rid=st.one_of(ALNUM, st.just("12")), op=st.sampled_from(["order", "cancel-order",
+                                                                "batch-orders"]),
+       t_in=st.integers(0, 2**62), t_out=st.integers(0, 2**62))
+def test_one_order_replies_by_format_are_the_dict_encoders_bytes(
+        row: osrv.OpRow, rid: str, op: str, t_in: int, t_out: int) -> None:
+    cl, oid, code, msg, tag, ts = row
+    item = OpItem(cl, oid, code, msg, tag=tag, ts_event=ts)
+    for _ in range(2):   # the second time the message's JSON is memoised
+        assert osrv.encode_op_rows(rid, op, [row], t_in, t_out) == \
+            osrv.encode_op_response(rid, op, [item], t_in, t_out)
