@@ -47,7 +47,7 @@ from feeds.sim.outbox import Outbox
 from feeds.sim.spellings import Spellings
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.errors import ProtocolError
-from pipeline.model import Instrument, OrderType, Side, TimeInForce
+from pipeline.model import Instrument, OrderStatus, OrderType, Side, TimeInForce
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,11 @@ class _Held:
     """Private events raised while a request runs: they go out after its response."""
 
     events: list[tuple[str, Instrument, Any]] = field(default_factory=list)
+
+
+# enum lookups by plain dicts: `TimeInForce[name]` and `status.name` are Python-level calls
+_TIF_BY_NAME = {t.name: t for t in TimeInForce}
+_STATUS_NAME = {s: s.name for s in OrderStatus}
 
 
 def _bn_type(t: OrderType, tif: TimeInForce) -> str:
@@ -343,7 +348,7 @@ class BinanceFront:
         Decimal), not a Decimal product and `fmt8` each time."""
         sp = self._md_for(inst).spell
         return (sp.price(v.price_ticks) if v.price_ticks is not None else _ZERO8,
-                sp.qty(v.lots), sp.qty(v.filled_lots), M.fmt8(v.cum_quote), v.status.name,
+                sp.qty(v.lots), sp.qty(v.filled_lots), M.fmt8(v.cum_quote), _STATUS_NAME[v.status],
                 _bn_tif(v.type, v.tif), _bn_type(v.type, v.tif),
                 "BUY" if v.side is Side.BUY else "SELL")
 
@@ -452,9 +457,10 @@ class BinanceFront:
         free, locked = acct.available, acct.locked
         position = O.encode_account_position(now, now, [
             (a, free.get(a, ZERO), locked.get(a, ZERO)) for a in (inst.base, inst.quote)])
+        event, balances = OS.dumps(body), OS.dumps(position)   # once for every subscriber
         for c, sid in subs:
-            c.push(O.encode_user_event(sid, body))
-            c.push(O.encode_user_event(sid, position))
+            c.push(OS.encode_user_event_json(sid, event))
+            c.push(OS.encode_user_event_json(sid, balances))
 
     def _execution_report(self, account: str, inst: Instrument, ev: Any, now: int,
                           encode: bool = True) -> dict[str, Any] | None:
@@ -614,7 +620,7 @@ class BinanceFront:
                         f"Too many new orders; current limit is {self.orders_per_10s} orders "
                         "per 10 SECOND.")
         if tr.order_type == "LIMIT":
-            otype, tif = OrderType.LIMIT, TimeInForce[tr.time_in_force]
+            otype, tif = OrderType.LIMIT, _TIF_BY_NAME[tr.time_in_force]
         elif tr.order_type == "LIMIT_MAKER":
             otype, tif = OrderType.LIMIT, TimeInForce.POST_ONLY
         else:

@@ -813,6 +813,15 @@ def encode_user_event(subscription_id: int, event: dict[str, Any]) -> str:
     return dumps({"subscriptionId": subscription_id, "event": event})
 
 
+def encode_user_event_json(subscription_id: int, event_json: str) -> str:
+    """`encode_user_event(subscription_id, event)` for an event already encoded
+    (`event_json = dumps(event)`): the envelope written around it, so one encoded event goes
+    to every subscription. Compact JSON of an int id and an object is exactly this text."""
+    if type(subscription_id) is not int:
+        return dumps({"subscriptionId": subscription_id, "event": loads(event_json)})
+    return f'{{"subscriptionId":{subscription_id},"event":{event_json}}}'
+
+
 def encode_stream_terminated(subscription_id: int, event_ns: int) -> str:
     return encode_user_event(subscription_id, {"e": "eventStreamTerminated",
                                                "E": _ms(event_ns)})

@@ -122,3 +122,13 @@ def test_binance_timestamp_check_is_the_decimal_one(window: object, lag: int) ->
     ts = server - lag + 500
     want = 0 <= w <= 60_000 and ts < server + 1000 and server - ts <= w
     assert req.timestamp_ok(server) is want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(0, 2**63 - 1), st.integers(-5, -1)), _orders(), _TS)
+def test_binance_user_event_around_encoded_json_is_the_general_one(
+        sid: int, orders: tuple[S.VenueOrder, S.VenueOrder], event_ns: int) -> None:
+    _, o = orders
+    for ev in (S.encode_execution_report(o, "NEW", event_ns, event_ns, execution_id=3),
+               S.encode_account_position(event_ns, event_ns, [("BTC", o.orig_qty, o.price)])):
+        assert S.encode_user_event_json(sid, S.dumps(ev)) == S.encode_user_event(sid, ev)
