@@ -18,10 +18,13 @@ What lives here, once for every venue:
   answers "no such order" has the order nowhere: it is reported EXPIRED (UNKNOWN_ORDER), so
   the OMS closes it instead of holding it open forever (missed fills still arrive by trade
   id through reconciliation);
-- batching: a venue with a batch place op (OKX `batch-orders`) offers `batch_places`; the
-  places of one engine batch that go out back to back are merged into batch frames at
-  `take()` (never across a cancel, so the venue sees the engine's order), and the adapter
-  still answers per order (Ack/Failure by request id);
+- batching: a venue with a batch place op (OKX `batch-orders`) offers `batch_places`, one
+  with a batch cancel op (OKX `batch-cancel-orders`) `batch_cancels`; places that go out
+  back to back, and cancels that go out back to back, are merged into batch frames at
+  `take()` (never across a request of another kind, so the venue sees the engine's order;
+  a cancel run also ends where an order is cancelled twice), and the adapter still answers
+  per request (Ack/Failure by request id). A hook may decline a run it cannot merge (a
+  request its codec refused and answers in band): those frames then go out one by one;
 - latency stamps: each report carries the order's `ts_tick_recv`, `ts_decision` and the
   gateway's `ts_sent`, and order->ack samples go into a histogram;
 - the engine heartbeat watch (our own dead-man switch): no heartbeat for `deadman_s` ->
@@ -106,9 +109,16 @@ class GatewayCore:
         self.orders: dict[str, tuple[NewOrder, int]] = {}   # client id -> (order, ts_sent)
         # status queries the venue answers over REST only: (request id, query, instrument)
         self.rest_queries: list[tuple[str, StatusQuery, Instrument]] = []
-        self._out_rids: list[str | None] = []   # per frame in `out`: its place request id
-        self._batch = getattr(self.adapter, "batch_places", None)
-        self._max_batch = int(getattr(self.adapter, "max_place_batch", 1))
+        # per frame in `out`: (kind, request id, client id) of a place ("p") or cancel ("c")
+        # the adapter can merge with its neighbours (None: a frame that goes out alone)
+        self._out_rids: list[tuple[str, str, str] | None] = []
+        self._batch_hooks: dict[str, tuple[Callable[[list[str]], str | None], int]] = {}
+        for kind, hook, size in (("p", "batch_places", "max_place_batch"),
+                                 ("c", "batch_cancels", "max_cancel_batch")):
+            fn = getattr(self.adapter, hook, None)
+            limit = int(getattr(self.adapter, size, 1))
+            if fn is not None and limit > 1:
+                self._batch_hooks[kind] = (fn, limit)
         self._rest_status = callable(getattr(self.adapter, "status_request", None))
         self._ids = itertools.count(1)
         self.rate_limited_until = 0
@@ -160,7 +170,7 @@ class GatewayCore:
             self._local_reject(o, getattr(exc, "reason", RejectReason.OTHER), str(exc)[:200])
             return
         self.out.append(frame)
-        self._out_rids.append(rid)
+        self._out_rids.append(("p", rid, o.client_id))
         sent = self.clock_ns()
         self.pending[rid] = Pending("place", o, sent)
         self.place_rid[o.client_id] = rid
@@ -180,7 +190,7 @@ class GatewayCore:
                 c, getattr(exc, "reason", RejectReason.OTHER), str(exc)[:200]))
             return
         self.out.append(frame)
-        self._out_rids.append(None)
+        self._out_rids.append(("c", rid, c.client_id))
         self.pending[rid] = Pending("cancel", c, self.clock_ns())
         self.counters["cancels_sent"] += 1
 
@@ -371,35 +381,48 @@ class GatewayCore:
         self.pending.clear()
         self.place_rid.clear()
 
-    def _batched(self, out: list[str], rids: list[str | None]) -> list[str]:
-        """Runs of consecutive place frames -> batch frames of up to `max_place_batch`."""
-        batch = self._batch
-        assert batch is not None
+    def _batched(self, out: list[str], tags: list[tuple[str, str, str] | None]) -> list[str]:
+        """Runs of consecutive place frames, and of consecutive cancel frames, -> batch
+        frames of up to each hook's size, in place (see the module docstring)."""
+        hooks = self._batch_hooks
         merged: list[str] = []
         run: list[int] = []
+        run_kind = ""
+        run_cids: set[str] = set()
 
         def close_run() -> None:
-            for k in range(0, len(run), self._max_batch):
-                chunk = run[k:k + self._max_batch]
-                if len(chunk) == 1:
-                    merged.append(out[chunk[0]])
+            if not run:
+                return
+            fn, limit = hooks[run_kind]
+            for k in range(0, len(run), limit):
+                chunk = run[k:k + limit]
+                frame = fn([tags[i][1] for i in chunk]) if len(chunk) > 1 else None  # type: ignore[index]
+                if frame is None:   # alone, or a run the adapter cannot merge
+                    merged.extend(out[i] for i in chunk)
                 else:
-                    merged.append(batch([rids[i] for i in chunk]))
+                    merged.append(frame)
                     self.counters["batches_sent"] += 1
             run.clear()
+            run_cids.clear()
 
         for i, frame in enumerate(out):
-            if rids[i] is not None:
-                run.append(i)
-            else:
+            tag = tags[i]
+            if tag is None or tag[0] not in hooks:
                 close_run()
                 merged.append(frame)
+                continue
+            kind, _, cid = tag
+            if kind != run_kind or cid in run_cids:
+                close_run()
+                run_kind = kind
+            run.append(i)
+            run_cids.add(cid)
         close_run()
         return merged
 
     def take(self) -> tuple[list[str], list[Any]]:
         out, rep = self.out, self.reports
-        if self._batch is not None and self._max_batch > 1 and len(out) > 1:
+        if self._batch_hooks and len(out) > 1:
             out = self._batched(out, self._out_rids)
         self.out, self.reports, self._out_rids = [], [], []
         return out, rep

@@ -39,7 +39,7 @@ from feeds.okx.protocol.errors import classify
 from feeds.okx.protocol.market_fast import BBO_SHAPE, parse_bbo_fast, parse_trade_fast
 from feeds.okx.protocol.ops import OpResponse
 from feeds.okx.protocol.orders_fast import OkxOrdersFast
-from feeds.okx.protocol.requests_fast import cancel_frame, op_frame, place_args
+from feeds.okx.protocol.requests_fast import cancel_args, op_frame, place_args
 from feeds.okx.protocol.rest import RestRequest
 from pipeline.errors import ProtocolError, VenueError
 from pipeline.marketdata import BookSnapshot, Control
@@ -133,6 +133,7 @@ class OkxGatewayAdapter:
     venue = c.VENUE
     order_rate_per_s, order_burst = _order_budget()
     max_place_batch = c.MAX_BATCH   # GatewayCore merges back-to-back places (batch-orders)
+    max_cancel_batch = c.MAX_BATCH  # ... and back-to-back cancels (batch-cancel-orders)
 
     def __init__(self, api_key: str, secret: str, passphrase: str, *, demo: bool = False,
                  clock_ms: Callable[[], int] = _now_ms) -> None:
@@ -149,6 +150,10 @@ class OkxGatewayAdapter:
         self._place_cid: dict[str, str] = {}             # req id -> client id (places)
         self._place_args: dict[str, str] = {}            # req id -> its order args (JSON)
         self._batches: dict[str, list[str]] = {}         # batch op id -> its places' req ids
+        # req id -> its cancel args (JSON) and the order it names ("o"+ordId or "c"+clOrdId)
+        self._cancel_args: dict[str, tuple[str, str]] = {}
+        # batch op id -> (req id, named order) of each of its cancels
+        self._cancel_batches: dict[str, list[tuple[str, str]]] = {}
         self._new_sent: OrderedDict[str, None] = OrderedDict()   # client ids whose NEW is out
         self._open: dict[str, OrderedDict[str, None]] = {}       # instId -> open ordIds
         self._fast = OkxOrdersFast()                     # the common frames, see orders_fast
@@ -190,6 +195,8 @@ class OkxGatewayAdapter:
         self._place_cid.clear()
         self._place_args.clear()
         self._batches.clear()
+        self._cancel_args.clear()
+        self._cancel_batches.clear()
         return [orders.build_login(self.creds, now_ms // 1000),
                 orders.build_orders_subscribe(self._sub_id)]
 
@@ -230,9 +237,13 @@ class OkxGatewayAdapter:
         self._place_args[req_id] = args
         return frame
 
-    def batch_places(self, req_ids: list[str]) -> str:
+    def batch_places(self, req_ids: list[str]) -> str | None:
         """One `batch-orders` op for places already encoded one by one (same args, same
-        client ids); its per-order results are answered per request id in `_batch_op`."""
+        client ids); its per-order results are answered per request id in `_batch_op`.
+        None (GatewayCore then sends the frames one by one) when a place of the run was
+        refused by the codec: its frame is the ping that answers it in band."""
+        if not all(r in self._place_args for r in req_ids):
+            return None
         bid = "b" + req_ids[0]
         self._batches[bid] = list(req_ids)
         args = [self._place_args.pop(r) for r in req_ids]
@@ -244,17 +255,43 @@ class OkxGatewayAdapter:
 
     def encode_cancel(self, cancel: CancelOrder, inst: Instrument, req_id: str,
                       now_ms: int) -> str:
+        """The `cancel-order` op; its args are kept (as JSON text) so back-to-back cancels
+        can go out as one `batch-cancel-orders`."""
         self._know(inst)
-        frame = cancel_frame(cancel, inst, req_id)
-        if frame is not None:
+        ref = ("o" + cancel.venue_order_id) if cancel.venue_order_id else ("c" + cancel.client_id)
+        args = cancel_args(cancel, inst)
+        frame = None if args is None else op_frame(req_id, c.OP_CANCEL_ORDER, args)
+        if args is not None and frame is not None:
+            self._cancel_args[req_id] = (args, ref)
             return frame
         try:
-            return orders.build_cancel(cancel, inst, req_id)
+            d = orders.cancel_args(cancel, inst)
+            frame = orders.build_op(req_id, c.OP_CANCEL_ORDER, [d])
+            self._cancel_args[req_id] = (orders.args_json(d), ref)
+            return frame
         except ProtocolError as exc:
             # an id OKX cannot hold was never placed there: the order is unknown to it
             reason = (RejectReason.BAD_SYMBOL if inst.venue_code is None
                       else RejectReason.UNKNOWN_ORDER)
             return self._refused(req_id, reason, f"not sent: {exc.what}")
+
+    def batch_cancels(self, req_ids: list[str]) -> str | None:
+        """One `batch-cancel-orders` op for cancels already encoded one by one (same args);
+        answered per request id in `_batch_cancel_op`. None when a cancel of the run was
+        refused by the codec (see `batch_places`)."""
+        if not 1 <= len(req_ids) <= c.MAX_BATCH or \
+                not all(r in self._cancel_args for r in req_ids):
+            return None
+        bid = "x" + req_ids[0]
+        kept = [self._cancel_args.pop(r) for r in req_ids]
+        self._cancel_batches[bid] = [(rid, ref) for rid, (_, ref) in zip(req_ids, kept,
+                                                                          strict=True)]
+        args = [a for a, _ in kept]
+        frame = op_frame(bid, c.OP_BATCH_CANCEL_ORDERS, ",".join(args))
+        if frame is None:  # an id OKX would refuse: the general builder says why
+            return orders.build_op(bid, c.OP_BATCH_CANCEL_ORDERS,
+                                   [orders.args_from_json(a) for a in args])
+        return frame
 
     def encode_status(self, client_id: str, inst: Instrument, req_id: str, now_ms: int) -> str:
         """OKX has no WS order query: GatewayCore uses `status_request` (REST) instead. Were
@@ -341,7 +378,11 @@ class OkxGatewayAdapter:
         batch = self._batches.pop(rid, None)
         if batch is not None:
             return self._batch_op(r, batch)
+        cancels = self._cancel_batches.pop(rid, None)
+        if cancels is not None:
+            return self._batch_cancel_op(r, cancels)
         self._place_args.pop(rid, None)
+        self._cancel_args.pop(rid, None)
         cid = self._place_cid.pop(rid, None)
         if r.reason is not RejectReason.NONE or not r.items:
             # the whole request failed (60013 invalid args, 50011 rate limit, ...)
@@ -371,6 +412,27 @@ class OkxGatewayAdapter:
                 out.append(Ack(rid, item.ord_id, item.ts_event))
         out += [Failure(rid, RejectReason.OTHER, r.code, "no result in the batch answer")
                 for rid in by_cid.values()]
+        return out
+
+    def _batch_cancel_op(self, r: OpResponse, sent: list[tuple[str, str]]) -> list[Any]:
+        """A `batch-cancel-orders` answer -> an Ack or Failure per cancel request. OKX echoes
+        each item's `ordId` and `clOrdId`, and a batch never holds one order twice, so an
+        item is matched by whichever its request named; a cancel the answer does not
+        mention fails, never hangs."""
+        if r.reason is not RejectReason.NONE or not r.items:
+            return [Failure(rid, classify(r.code), r.code, r.msg) for rid, _ in sent]
+        by_ref = {ref: rid for rid, ref in sent}
+        out: list[Any] = []
+        for item in r.items:
+            rid = by_ref.pop("o" + item.ord_id, None) if item.ord_id else None
+            if rid is None and item.cl_ord_id:
+                rid = by_ref.pop("c" + item.cl_ord_id, None)
+            if rid is None:
+                continue
+            out.append(Ack(rid, item.ord_id, item.ts_event) if item.ok
+                       else Failure(rid, item.reason, item.s_code, item.s_msg))
+        out += [Failure(rid, RejectReason.OTHER, r.code, "no result in the batch answer")
+                for rid in by_ref.values()]
         return out
 
     # -- REST ----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ point), so the text can be written directly. Anything else (market orders, odd i
 instIdCode) returns None and the caller uses the general builder, which refuses what OKX would
 refuse. `tests/unit/feeds/okx/test_orders_fast.py` checks the bytes are the builders' own.
 
-Called by `OkxGatewayAdapter.encode_place` / `encode_cancel` / `batch_places`.
+Called by `OkxGatewayAdapter.encode_place` / `encode_cancel` / `batch_places` /
+`batch_cancels`.
 """
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ def op_frame(req_id: str, op: str, args_json: str) -> str | None:
     return f'{{"id":"{req_id}","op":"{op}","args":[{args_json}]}}'
 
 
-def cancel_frame(cancel: CancelOrder, inst: Instrument, req_id: str) -> str | None:
-    """`orders.build_cancel(cancel, inst, req_id)` when every id is plain; else None."""
+def cancel_args(cancel: CancelOrder, inst: Instrument) -> str | None:
+    """`orjson.dumps(orders.cancel_args(cancel, inst))` when every id is plain, as text;
+    else None."""
     code = _code(inst)
     if code is None:
         return None
@@ -73,7 +75,13 @@ def cancel_frame(cancel: CancelOrder, inst: Instrument, req_id: str) -> str | No
         ref = f'"clOrdId":"{cancel.client_id}"'
     else:
         return None
-    return op_frame(req_id, c.OP_CANCEL_ORDER, f'{{"instIdCode":{code},{ref}}}')
+    return f'{{"instIdCode":{code},{ref}}}'
 
 
-__all__ = ["cancel_frame", "op_frame", "place_args", "plain_id"]
+def cancel_frame(cancel: CancelOrder, inst: Instrument, req_id: str) -> str | None:
+    """`orders.build_cancel(cancel, inst, req_id)` when every id is plain; else None."""
+    args = cancel_args(cancel, inst)
+    return None if args is None else op_frame(req_id, c.OP_CANCEL_ORDER, args)
+
+
+__all__ = ["cancel_args", "cancel_frame", "op_frame", "place_args", "plain_id"]

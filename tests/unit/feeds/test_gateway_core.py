@@ -367,3 +367,63 @@ def test_only_the_overdue_requests_are_followed_up_oldest_first() -> None:
     frames, _ = core.take()
     assert [orjson.loads(f)["cid"] for f in frames] == ["young"]
     assert core.counters["timeouts"] == 3
+
+
+class CancelBatchingDialect(BatchingDialect):
+    """Batch places and batch cancels of up to 3; a run holding a request id listed in
+    `decline` is declined (as a codec that refused one of its requests does)."""
+
+    max_cancel_batch = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_batches: list[list[str]] = []
+        self.decline: set[str] = set()
+
+    def batch_places(self, rids):
+        if self.decline & set(rids):
+            return None
+        return super().batch_places(rids)
+
+    def batch_cancels(self, rids):
+        self.cancel_batches.append(list(rids))
+        return orjson.dumps({"op": "batch_cancel", "ids": list(rids)}).decode()
+
+
+def test_back_to_back_cancels_go_out_in_batches_in_engine_order() -> None:
+    """A kill or a requote cancels many orders at once: they leave in batch frames, never
+    merged across a place (which must not be overtaken) and never holding one order twice;
+    each cancel is still answered on its own."""
+    clock = Clock()
+    d = CancelBatchingDialect()
+    core = GatewayCore(d, {"BTC/USDT": INST}, 1_000.0, clock.ns, clock.ms)
+    core.bucket = TokenBucket(1_000.0, 100, clock.t)
+    for cid in ("k0", "k1", "k2", "k3"):
+        core.cancel(CancelOrder(cid, "binance", "BTC/USDT"))
+    core.place(_order("p0"))
+    core.cancel(CancelOrder("p0", "binance", "BTC/USDT"))
+    core.cancel(CancelOrder("p0", "binance", "BTC/USDT"))   # cancelled twice: a new run
+    core.cancel(CancelOrder("k9", "binance", "BTC/USDT"))
+    frames, _ = core.take()
+    assert [orjson.loads(f)["op"] for f in frames] == [
+        "batch_cancel", "cancel", "place", "cancel", "batch_cancel"]
+    assert d.cancel_batches == [["1", "2", "3"], ["7", "8"]]
+    assert orjson.loads(frames[1])["cid"] == "k3" and orjson.loads(frames[3])["cid"] == "p0"
+    assert len(core.pending) == 8
+    core.on_frame(_frame(t="fail", id="2", r=RejectReason.UNKNOWN_ORDER.value, code="51400"),
+                  clock.t)
+    [rej] = core.take()[1]
+    assert rej.client_id == "k1" and rej.exec_type is ExecType.CANCEL_REJECTED
+
+
+def test_a_run_the_adapter_declines_goes_out_one_frame_per_request() -> None:
+    clock = Clock()
+    d = CancelBatchingDialect()
+    d.decline = {"2"}
+    core = GatewayCore(d, {"BTC/USDT": INST}, 1_000.0, clock.ns, clock.ms)
+    core.bucket = TokenBucket(1_000.0, 100, clock.t)
+    for i in range(5):
+        core.place(_order(f"a{i}"))
+    frames, _ = core.take()
+    assert [orjson.loads(f)["op"] for f in frames] == ["place", "place", "place", "batch"]
+    assert d.batched == [["4", "5"]] and core.counters["batches_sent"] == 1

@@ -349,3 +349,44 @@ async def test_back_to_back_places_go_out_as_one_batch_and_are_answered_per_orde
     assert {f"bat{i}" for i in range(4)} <= live and "batbig" not in live
     for i in range(4):
         assert len(gw.of(f"bat{i}", ExecType.NEW)) == 1   # the push and the answer: one NEW
+
+
+async def test_back_to_back_cancels_go_out_as_one_batch_and_are_answered_per_order(okx_sim, gw):
+    """A requote or a kill cancels many orders at once: one `batch-cancel-orders`, by ordId
+    where the order's id is known and by clOrdId where it is not; each answered on its own,
+    an order the venue does not know refused alone."""
+    assert gw.core is not None
+    bid, _ = best(okx_sim)
+    for i in range(3):
+        gw.core.place(NewOrder(f"bc{i}", "okx", BTC, Side.BUY, bid - 40 - i, 100_000))
+    gw.flush()
+    await gw.wait(lambda: all(gw.of(f"bc{i}", ExecType.NEW) for i in range(3)), "placed")
+    vid0 = gw.of("bc0", ExecType.NEW)[0].venue_order_id
+    sent0 = gw.core.counters["batches_sent"]
+    gw.core.cancel(CancelOrder("bc0", "okx", BTC, vid0))     # by ordId
+    gw.core.cancel(CancelOrder("bc1", "okx", BTC))           # by clOrdId
+    gw.core.cancel(CancelOrder("bcnever", "okx", BTC))       # unknown to the venue
+    gw.core.cancel(CancelOrder("bc2", "okx", BTC))
+    gw.flush()
+    assert gw.core.counters["batches_sent"] == sent0 + 1
+    await gw.wait(lambda: all(gw.of(f"bc{i}", ExecType.CANCELED) for i in range(3))
+                  and gw.of("bcnever", ExecType.CANCEL_REJECTED), "batch cancel answered")
+    [never] = gw.of("bcnever", ExecType.CANCEL_REJECTED)
+    assert never.reason is RejectReason.UNKNOWN_ORDER
+    assert not gw.core.pending and okx_sim.venue.open_orders(KEY, BTC) == []
+    assert not any(gw.of(f"bc{i}", ExecType.CANCEL_REJECTED) for i in range(3))
+
+
+async def test_a_refused_place_among_back_to_back_places_does_not_break_the_batch(okx_sim, gw):
+    """A place the codec refuses (a client id OKX cannot hold) is answered in band at the
+    next pong; the run it sits in then goes out one frame per order, every other order
+    still placed (this once raised KeyError out of `take`)."""
+    assert gw.core is not None
+    bid, _ = best(okx_sim)
+    gw.core.place(NewOrder("rf0", "okx", BTC, Side.BUY, bid - 60, 100_000))
+    gw.core.place(NewOrder("rf-bad", "okx", BTC, Side.BUY, bid - 60, 100_000))
+    gw.core.place(NewOrder("rf1", "okx", BTC, Side.BUY, bid - 61, 100_000))
+    gw.flush()
+    await gw.wait(lambda: gw.of("rf0", ExecType.NEW) and gw.of("rf1", ExecType.NEW)
+                  and gw.of("rf-bad", ExecType.REJECTED), "all answered")
+    assert not gw.core.pending
