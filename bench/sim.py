@@ -13,7 +13,10 @@ other core talks to it exactly as our processes do:
   cancelled once acknowledged, and each cancel is followed by a new order, so a round trip
   is a place or a cancel answered, and the venue also pushes each order's updates on the
   private stream. The simulator runs with `[sim] order_rate_limits = false` (no real
-  account may send this fast: this measures the simulator, not a quota).
+  account may send this fast: this measures the simulator, not a quota). Requests of one
+  kind that leave together go out as the gateway sends them: on OKX as `batch-orders` /
+  `batch-cancel-orders` frames (`order_batch_frames` counts them), each order in one still
+  a round trip answered.
 
 Each figure comes with the share of a core the simulator and the client used (from
 /proc): `*_per_core` divides the rate by the simulator's share, the capacity of one
@@ -189,7 +192,7 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
         me = _CpuMeter(os.getpid())
         t_start = time.monotonic()
         t0 = 0.0
-        done0 = rejected = 0
+        done0 = rejected = batches0 = 0
         while True:
             while True:   # a report may make a request, whose frame goes out at once
                 frames, reports = core.take()
@@ -214,6 +217,7 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
             now = time.monotonic()
             if not t0 and now - t_start >= warmup:
                 t0, done0 = now, sent - len(core.pending)
+                batches0 = core.counters["batches_sent"]
                 me.start()
                 sim.start()
                 rejected = 0
@@ -227,7 +231,8 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
     return {"order_rtt_per_s": round(done / el), "order_sim_cpu": round(sim_share, 2),
             "order_client_cpu": round(client_share, 2),
             "order_rtt_per_s_per_core": round(done / el / sim_share) if sim_share > 0.05
-            else None, "order_rejects": rejected}
+            else None, "order_rejects": rejected,
+            "order_batch_frames": core.counters["batches_sent"] - batches0}
 
 
 def order_rate(venue: str, seconds: float, window: int) -> dict[str, Any]:
