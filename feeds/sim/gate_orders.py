@@ -42,7 +42,8 @@ from pipeline.model import Instrument, OrderStatus, OrderType, Side, TimeInForce
 ID_STRIDE = 1000
 HISTORY = 10_000          # finished orders kept for status queries
 FILL_HISTORY = 10_000     # fills kept per account for my_trades
-TEMPLATES_MAX = 8192      # orders whose wire-object templates are kept (per kind)
+TEMPLATES_MAX = 1024      # orders whose wire-object templates are kept (per kind): enough
+#                           for the orders in flight; more would only add to what the GC scans
 _TIF = {"gtc": TimeInForce.GTC, "ioc": TimeInForce.IOC, "fok": TimeInForce.FOK,
         "poc": TimeInForce.POST_ONLY}
 _TIF_OUT = {v: k for k, v in _TIF.items()}
