@@ -44,11 +44,12 @@ from feeds.gate.protocol.constants import (
 from feeds.gate.protocol.errors import classify
 from feeds.gate.protocol.market_fast import BBO_SHAPE, parse_bbo_fast, parse_trade_fast
 from feeds.gate.protocol.orders_fast import GateOrdersFast
+from feeds.gate.protocol.reports import RepeatFilter
 from feeds.gate.protocol.requests_fast import cancel_frame, place_frame
 from feeds.gate.protocol.rest import RestRequest, public_request
 from feeds.gate.protocol.signing import Credentials
 from pipeline.marketdata import BookSnapshot, Control
-from pipeline.messages import CancelOrder, NewOrder
+from pipeline.messages import CancelOrder, ExecReport, NewOrder
 from pipeline.model import Instrument
 from pipeline.ratelimit import bucket_under_window
 
@@ -142,6 +143,7 @@ class GateGatewayAdapter:
         self._logged_in = False
         self._subscribed: set[str] = set()
         self._fast = GateOrdersFast()   # the common frames, see protocol/orders_fast.py
+        self._repeats = RepeatFilter()   # each step is answered twice: report it once
 
     def __repr__(self) -> str:
         return f"GateGatewayAdapter({self.creds!r})"
@@ -214,10 +216,12 @@ class GateGatewayAdapter:
         recs = self._fast.parse(frame, ts_recv, self.by_pair)
         if recs is None:  # anything but the common frames, or odd: the strict parser decides
             recs = orders.parse_private(frame, ts_recv, self.by_pair)
+        accept = self._repeats.accept
         for rec in recs:
             if isinstance(rec, orders.ApiResponse):
-                out.extend(self._api(rec, ts_recv))
-            else:
+                out.extend(r for r in self._api(rec, ts_recv)
+                           if type(r) is not ExecReport or accept(r))
+            elif type(rec) is not ExecReport or accept(rec):
                 out.append(rec)
         return out
 

@@ -17,6 +17,7 @@ placed by us (`apiv4`, `apiv4-ws`, ...) map to an empty client id.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -176,3 +177,34 @@ def lookup(instruments: Mapping[str, Instrument], d: Any) -> Instrument | None:
     """The instrument of an order/trade object, by `currency_pair`; None if not ours."""
     pair = w.get_str(w.as_obj(d, "item"), "currency_pair")
     return instruments.get(pair)
+
+
+class RepeatFilter:
+    """Gate answers each step of an order twice: the trading API's result (a place -> the
+    order object, a cancel -> the cancelled order) and the `spot.orders` push (`put`,
+    `finish`). Both become the same report. The second one is dropped here: for an order
+    (by venue order id), a state report that repeats the last one passed, equal in kind,
+    status, cumulative fill and reason. The OMS would ignore it, but it still cost the
+    gateway an encode and two queue puts, and the engine and the writer a decode each (the
+    writer stored every order event twice). Fills always pass (the OMS keeps each trade id
+    once); a report that says anything new passes. Bounded: orders beyond `capacity` are
+    forgotten, oldest first (the two answers arrive milliseconds apart)."""
+
+    __slots__ = ("_last", "capacity")
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._last: OrderedDict[str, tuple[int, int, int, int]] = OrderedDict()
+        self.capacity = capacity
+
+    def accept(self, r: ExecReport) -> bool:
+        if r.exec_type is ExecType.TRADE or not r.venue_order_id:
+            return True
+        key = (int(r.exec_type), int(r.status), r.filled_lots, int(r.reason))
+        last = self._last
+        if last.get(r.venue_order_id) == key:
+            return False
+        last[r.venue_order_id] = key
+        last.move_to_end(r.venue_order_id)
+        if len(last) > self.capacity:
+            last.popitem(last=False)
+        return True
