@@ -630,8 +630,8 @@ class BinanceFront:
         s10.add(now, 1)
         day.add(now, 1)
         cid = tr.client_id or self._gen_cid()
-        events = self.venue.submit_wire(account, inst.symbol, client_id=cid, side=tr.side,
-                                        type=otype, tif=tif, price=tr.price, qty=tr.quantity)
+        events = self.venue.place_wire(account, inst.symbol, cid, tr.side, otype, tif, tr.price,
+                                       tr.quantity)   # `submit_wire`, by position
         for e in events:
             if isinstance(e, Rejected):
                 code = int(e.venue_code)

@@ -224,11 +224,11 @@ class GateOrderDesk:
         is_market = p.type == "market"
         quote_qty = p.amount if is_market and p.side is Side.BUY else None
         try:
-            events = self.venue.submit_wire(
-                account, inst.symbol, client_id=p.text, side=p.side,
-                type=OrderType.MARKET if is_market else OrderType.LIMIT,
-                tif=_TIF[p.time_in_force], price=None if is_market else p.price,
-                qty=None if quote_qty is not None else p.amount, quote_qty=quote_qty)
+            events = self.venue.place_wire(   # `submit_wire`, by position
+                account, inst.symbol, p.text, p.side,
+                OrderType.MARKET if is_market else OrderType.LIMIT, _TIF[p.time_in_force],
+                None if is_market else p.price, None if quote_qty is not None else p.amount,
+                quote_qty)
         except (ValueError, KeyError) as exc:
             return DeskError("INVALID_PARAM_VALUE", str(exc)[:100])
         for ev in events:
