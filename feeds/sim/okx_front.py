@@ -477,7 +477,7 @@ class OkxFront:
 
     # -- trading (WS and REST share these) ------------------------------------------------------
     def _place(self, account: str, a: o.PlaceArgs, inst: Instrument | None) -> osrv.OpRow:
-        """Place one order; its outcome as an op-response row (see `o.encode_op_rows`): a
+        """Place one order; its outcome as an op-response row (see `osrv.encode_op_rows`): a
         plain tuple, since the WS reply is encoded from it directly (REST wraps it)."""
         now = self.now()
         cl = a.cl_ord_id

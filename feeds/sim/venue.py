@@ -199,8 +199,8 @@ class SimVenue:
 
     # -- fan-out -----------------------------------------------------------------------------
     def taps(self) -> _Taps:
-        """The fronts' callbacks, re-resolved whenever `fronts` changed (fronts register
-        themselves by appending; a list compare of one or three items is cheap)."""
+        """The fronts' optional `wants_*` lookups, redone whenever `fronts` changed (fronts
+        register themselves by appending; a list compare of one or three items is cheap)."""
         taps = self._taps
         if taps.fronts != self.fronts:
             taps = self._taps = _Taps(self.fronts)
