@@ -37,7 +37,9 @@ CHILD = textwrap.dedent("""
     deadline = time.monotonic() + 20
     while not stopped and time.monotonic() < deadline:
         time.sleep(0.01)
-    open(out, "w").write(",".join(stopped) or "still running")
+    with open(out + ".tmp", "w") as f:   # renamed into place: never read half-written
+        f.write(",".join(stopped) or "still running")
+    os.replace(out + ".tmp", out)
 """)
 
 
