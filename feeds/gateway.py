@@ -31,6 +31,7 @@ from feeds.sim.endpoints import credentials_for, endpoints_for
 from feeds.ws import WsClient, WsSettings
 from pipeline import aio
 from pipeline.errors import ProtocolError
+from pipeline.gc_tuning import settle_after_startup
 from pipeline.messages import (
     CancelAll,
     Command,
@@ -344,6 +345,7 @@ class GatewayDriver:
             instruments = await self._load_instruments()
             if self.ctx.stopping():
                 return
+            settle_after_startup()   # see pipeline.gc_tuning
             wanted = set(getattr(cfg.exchanges, self.venue).symbols)
             self.core = GatewayCore(self.adapter, {s: i for s, i in instruments.items()
                                                    if s in wanted},

@@ -31,6 +31,7 @@ from feeds.sim.market import MarketSimulator, SymbolParams
 from feeds.sim.venue import SimVenue
 from pipeline import aio
 from pipeline.config import Config
+from pipeline.gc_tuning import settle_after_startup
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ async def serve(config: Config, stop: asyncio.Event, on_tick: Callable[[], None]
         rv.venue.faults = faults
     log.info("sim serving %s", ", ".join(f"{n}:{sim_port(config, n)}" for n in running))
     log.info("sim market model and matching engine: %s", fast.describe())
+    settle_after_startup()   # venues built: their heap is long-lived (see pipeline.gc_tuning)
     try:
         while not stop.is_set():
             now = time.time_ns()
