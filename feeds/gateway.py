@@ -164,9 +164,6 @@ class GatewayDriver:
                     core.query_status(cid, symbol)
             else:
                 core.on_message(m)
-        persisted = [m for m in msgs if isinstance(m, NewOrder)]
-        if persisted:
-            self.events_q.put_many(persisted)
         self._flush()
 
     def _announce_instruments(self) -> None:
@@ -182,10 +179,13 @@ class GatewayDriver:
         if self.core is None:
             return
         while True:
-            msgs = self.orders_q.get_many(timeout=0)
-            if not msgs:
+            msgs, entries = self.orders_q.get_many_with_entries()
+            if not entries:
                 return
             self._on_batch(msgs)
+            # the writer persists the orders (it keeps NewOrders and skips cancels and
+            # heartbeats): the engine's bytes as they came, not each order encoded again
+            self.events_q.put_raw(entries)
 
     async def _rest(self, req: HttpRequest) -> Any:
         assert self.http is not None

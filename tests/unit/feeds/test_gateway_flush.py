@@ -137,3 +137,44 @@ async def test_a_scheduled_flush_after_the_core_is_gone_does_nothing() -> None:
     d.core = None   # the connection and its core went away before the pass ended
     await asyncio.sleep(0)
     assert reports.data == []
+
+
+async def test_the_engines_orders_reach_the_writer_as_the_engine_sent_them() -> None:
+    """The gateway hands the writer the order queue's entries as they came (no order encoded
+    again); the writer keeps the NewOrders and skips what it does not store."""
+    from pipeline.ipc import MessageQueue
+    from pipeline.messages import CancelOrder, Heartbeat, NewOrder
+    from writer.events import to_rows
+
+    class Taking(Core):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[Any] = []
+
+        def place(self, m: Any) -> None:
+            self.seen.append(m)
+
+        def on_message(self, m: Any) -> None:
+            self.seen.append(m)
+
+    d, _, _, _, _ = driver()
+    d.core = core = Taking()  # type: ignore[assignment]
+    d.session_up = True
+    orders, events = MessageQueue("gw.orders", 1 << 20), MessageQueue("gw.events", 1 << 20)
+    d.orders_q, d.events_q = orders, events  # type: ignore[assignment]
+    try:
+        sent = [NewOrder("o1", "okx", "BTC/USDT", Side.BUY, 10, 2),
+                CancelOrder("o0", "okx", "BTC/USDT"), Heartbeat(5),
+                NewOrder("o2", "okx", "BTC/USDT", Side.SELL, 11, 3)]
+        assert orders.put_many(sent)
+        d._take_orders()
+        assert core.seen == sent
+        entries = events.get_raw()
+        rows: dict = {}
+        assert to_rows(entries, rows) == 0
+        assert [r[0] for r in rows["orders"]] == ["o1", "o2"] and list(rows) == ["orders"]
+        d._take_orders()            # nothing more queued: nothing forwarded
+        assert events.get_raw() == []
+    finally:
+        orders.close()
+        events.close()
