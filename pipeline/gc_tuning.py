@@ -5,9 +5,10 @@ CPython collects its youngest generation every 700 net container allocations, an
 collections of the older generations walk every long-lived object again. A venue simulator or
 a gateway allocates several dicts, lists and reports per order and keeps a large, stable heap
 (instruments, books, order records, memo tables), so at thousands of orders per second the
-collector ran all the time over objects that never die: seen as 5-10 % of these processes'
-CPU, and per core the simulated Gate served 9.1k order round trips/s with the default against
-10.5k with this (alternated runs, 2 cores).
+collector ran all the time over objects that never die: 6 % of the simulator's market model
+by instruction count (callgrind, collector on vs off), and per core the simulated Gate served
+9.1k order round trips/s with the default against 10.5k with this (three alternated pairs of
+`bench.sim` runs, 2 cores: noisy).
 
 `settle_after_startup()` does what the engine does at start (engine/main.py, which goes
 further and schedules its own collections): collect once, freeze what survived (start-up

@@ -133,14 +133,22 @@ class MessageQueue:
         and a gateway puts every order's reports, an engine every batch of orders."""
         if not data:
             return True
-        n = len(data)
-        entries = data if n == 1 else _entries(data)
+        return self._put_entries(data if len(data) == 1 else _entries(data), len(data))
+
+    def put_raw(self, entries: list[bytes]) -> bool:
+        """Enqueue entries as another queue gave them (`get_raw`, `get_many_with_entries`):
+        one lock acquisition, all or nothing; `sent` counts entries here."""
+        return not entries or self._put_entries(entries, len(entries))
+
+    def _put_entries(self, entries: list[bytes], counted: int) -> bool:
+        """Put `entries` in one lock acquisition, all or nothing; `counted` is what they add
+        to `sent` (or to `dropped_full` when the queue has no room)."""
         try:
             self._q.put_many_nowait(entries)
         except Full:
-            self.dropped_full += n
+            self.dropped_full += counted
             return False
-        self.sent += n
+        self.sent += counted
         self._bell.ring_if_parked()
         return True
 
@@ -176,23 +184,14 @@ class MessageQueue:
                     return []
                 self._bell.doorbell.park(self.nonempty, min(left, PARK_SLICE_S))
                 raw = self._take(max_messages)
-        out: list[Message] = []
-        bad = 0
-        for b in raw:
-            bad += decode_all(b, out)
-        self.decode_errors += bad
-        self.received += len(out)
-        return out
+        return self._decode(raw)
 
     def get_raw(self, max_entries: int = 4096) -> list[bytes]:
         """The queue entries as they travel (each one `encode`d message or a
         `messages.join_encoded` batch), without decoding them and without waiting: for a
         consumer that keeps the bytes (the writer spools them as they came and decodes them
-        once, when it builds table rows). `received` counts entries here.
-
-        Copied out: faster-fifo hands each entry over as a view of its receive buffer, which
-        the next take overwrites."""
-        raw = [bytes(b) for b in self._take(max_entries)]
+        once, when it builds table rows). `received` counts entries here."""
+        raw = self._take_copies(max_entries)
         self.received += len(raw)
         return raw
 
@@ -202,28 +201,23 @@ class MessageQueue:
         `get_raw` gives them): for a consumer that acts on the messages and passes the
         same bytes on (the gateway hands the engine's orders to the writer's queue as they
         came, instead of encoding each again)."""
-        raw = [bytes(b) for b in self._take(max_entries)]
+        raw = self._take_copies(max_entries)
+        return self._decode(raw), raw
+
+    def _decode(self, raw: list[Any]) -> list[Message]:
+        """The messages of the entries `raw`, in order; malformed ones counted and skipped."""
         out: list[Message] = []
         bad = 0
         for b in raw:
             bad += decode_all(b, out)
         self.decode_errors += bad
         self.received += len(out)
-        return out, raw
+        return out
 
-    def put_raw(self, entries: list[bytes]) -> bool:
-        """Enqueue entries as another queue gave them (`get_raw`, `get_many_with_entries`):
-        one lock acquisition, all or nothing; `sent` counts entries here."""
-        if not entries:
-            return True
-        try:
-            self._q.put_many_nowait(entries)
-        except Full:
-            self.dropped_full += len(entries)
-            return False
-        self.sent += len(entries)
-        self._bell.ring_if_parked()
-        return True
+    def _take_copies(self, max_entries: int) -> list[bytes]:
+        """Entries that outlive the next take: faster-fifo hands each over as a view of its
+        receive buffer, which the next take overwrites."""
+        return [bytes(b) for b in self._take(max_entries)]
 
     def _take(self, max_messages: int) -> list[bytes]:
         try:

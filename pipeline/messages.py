@@ -350,16 +350,7 @@ def decode(data: bytes) -> Message:
         raise ValueError(f"undecodable message: {exc!r}") from exc
 
 
-def decode_row(row: Any) -> Message:
-    """One message from its row as JSON already gave it (an element of a batch); raises
-    ValueError when malformed, as `decode` does."""
-    try:
-        return _DECODE_ROW[row[0]](row)  # type: ignore[no-any-return]
-    except _BAD_ROW as exc:
-        raise ValueError(f"undecodable message: {exc!r}") from exc
-
-
-def is_batch(data: bytes) -> bool:
+def _is_batch(data: bytes) -> bool:
     """`data` is a `join_encoded` batch (`[[...],...]`), not one message (`[tag, ...]`)."""
     return data[1:2] == b"["
 
@@ -374,7 +365,7 @@ def decode_all(data: bytes, into: list[Message]) -> int:
     """Append the message(s) of `data` (one `encode`d message or a `join_encoded` batch) to
     `into`, in order; returns how many were malformed and skipped (a batch that is not JSON
     at all counts as one). A bad row costs only itself, never its neighbours."""
-    if not is_batch(data):
+    if not _is_batch(data):
         try:
             into.append(decode(data))
         except ValueError:
@@ -384,9 +375,9 @@ def decode_all(data: bytes, into: list[Message]) -> int:
         rows = orjson.loads(data)
     except orjson.JSONDecodeError:
         return 1
-    bad = 0
     if type(rows) is not list:
         return 1
+    bad = 0
     for row in rows:
         try:
             into.append(_DECODE_ROW[row[0]](row))

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.messages import ExecReport, ExecType, NewOrder, Record, decode, decode_row, is_batch
+from pipeline.messages import ExecReport, ExecType, NewOrder, Record, decode_all
 
 _DICT_TABLES = {"position": "positions", "pnl": "pnl_snapshots", "risk": "risk_events",
                 "metrics": "metrics"}
@@ -26,35 +26,20 @@ def to_rows(items: list[bytes], rows: dict[str, list[tuple[Any, ...]]]) -> int:
     queue carries messages put together) that is malformed costs only itself."""
     bad = 0
     for raw in items:
-        if raw[:1] == b"[" and is_batch(raw):
-            bad += _batch(raw, rows)
+        if raw[:1] != b"[":   # a JSON object: an audit/position/pnl/risk/metrics record
+            try:
+                _dict_row(orjson.loads(raw), rows)
+            except (ValueError, KeyError, TypeError):
+                bad += 1
             continue
-        try:
-            _one(raw, rows)
-        except (ValueError, KeyError, TypeError):
-            bad += 1
+        msgs: list[Any] = []
+        bad += decode_all(raw, msgs)
+        for msg in msgs:
+            try:
+                _message(msg, rows)
+            except (ValueError, KeyError, TypeError):
+                bad += 1
     return bad
-
-
-def _batch(raw: bytes, rows: dict[str, list[tuple[Any, ...]]]) -> int:
-    try:
-        batch = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return 1
-    bad = 0
-    for row in batch:
-        try:
-            _message(decode_row(row), rows)
-        except (ValueError, KeyError, TypeError):
-            bad += 1
-    return bad
-
-
-def _one(raw: bytes, rows: dict[str, list[tuple[Any, ...]]]) -> None:
-    if raw[:1] == b"[":
-        _message(decode(raw), rows)
-        return
-    _dict_row(orjson.loads(raw), rows)
 
 
 def _message(msg: Any, rows: dict[str, list[tuple[Any, ...]]]) -> None:

@@ -564,13 +564,8 @@ def encode_ws_error(req_id: int | str | None, status: int, code: int, msg: str,
                     rate_limits: Sequence[RateLimit] | None = None,
                     data: dict[str, Any] | None = None) -> str:
     """Failure: `{"id", "status", "error": {"code", "msg"[, "data"]}, "rateLimits"}`."""
-    err_body: dict[str, Any] = encode_error_body(code, msg)
-    if data is not None:
-        err_body["data"] = data
-    body: dict[str, Any] = {"id": req_id, "status": status, "error": err_body}
-    if rate_limits is not None:
-        body["rateLimits"] = [encode_rate_limit(r) for r in rate_limits]
-    return dumps(body)
+    items = None if rate_limits is None else [encode_rate_limit(r) for r in rate_limits]
+    return encode_ws_refusal(req_id, status, code, msg, items, data)
 
 
 @dataclass(slots=True)

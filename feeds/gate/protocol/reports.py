@@ -193,13 +193,14 @@ class RepeatFilter:
     __slots__ = ("_last", "capacity")
 
     def __init__(self, capacity: int = 100_000) -> None:
-        self._last: OrderedDict[str, tuple[int, int, int, int]] = OrderedDict()
+        self._last: OrderedDict[str, tuple[ExecType, OrderStatus, int, RejectReason]] = \
+            OrderedDict()
         self.capacity = capacity
 
     def accept(self, r: ExecReport) -> bool:
         if r.exec_type is ExecType.TRADE or not r.venue_order_id:
             return True
-        key = (int(r.exec_type), int(r.status), r.filled_lots, int(r.reason))
+        key = (r.exec_type, r.status, r.filled_lots, r.reason)
         last = self._last
         if last.get(r.venue_order_id) == key:
             return False

@@ -27,90 +27,17 @@ import pytest
 
 from feeds.binance.protocol.signing import sign_ws
 from feeds.sim.binance_front import ApiConn, StreamConn, make_front
-from feeds.sim.matching import SimOrder
-from feeds.sim.venue import CROWD, SimVenue
+from feeds.sim.venue import SimVenue
 from pipeline.errors import ProtocolError
-from pipeline.model import OrderType, RejectReason, Side, TimeInForce
+from tests.unit.feeds.sim.order_trace import Clock, Crowd, FakeWs, ScriptedFaults
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 VSYM = {"BTC/USDT": "BTCUSDT", "ETH/USDT": "ETHUSDT"}
-T0 = 1_700_000_000_123_456_789
 MID = {"BTC/USDT": 6_500_000, "ETH/USDT": 320_000}   # ticks of 0.01
 LOT = {"BTC/USDT": 100, "ETH/USDT": 100}             # 0.001 BTC (lot 1e-5), 0.01 ETH (1e-4)
 STEP = {"BTC/USDT": 100, "ETH/USDT": 10}             # ticks between crowd levels
+CROWD_BOOK = Crowd(SYMBOLS, MID, LOT, STEP)
 KEYS = {"k1": "secret1", "k2": "secret2", "k3": "secret3"}   # k3: no user-data stream
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def __call__(self) -> int:
-        return self.t
-
-
-class FakeWs:
-    """Enough of an aiohttp WebSocketResponse for an `Outbox` that is never run."""
-
-    closed = False
-    _writer = None
-
-
-class ScriptedFaults:
-    """A deterministic stand-in for `FaultPlan`: every 7th new order is rate limited, every
-    11th refused, every 5th ack lost; no latency."""
-
-    def __init__(self) -> None:
-        self.n_orders = 0
-        self.n_acks = 0
-
-    def latency_ns(self, venue: str) -> int:
-        return 0
-
-    def rate_limited(self, venue: str, now: int) -> bool:
-        self.n_orders += 1
-        return self.n_orders % 7 == 0
-
-    def forced_reject(self, venue: str, now: int) -> RejectReason | None:
-        return RejectReason.INSUFFICIENT_BALANCE if self.n_orders % 11 == 0 else None
-
-    def should_drop_ack(self, venue: str, now: int) -> bool:
-        self.n_acks += 1
-        return self.n_acks % 5 == 0
-
-    def ack_delay_ns(self, venue: str, now: int) -> int:
-        return 0
-
-
-def _crowd(venue: SimVenue, sym: str, side: Side, ticks: int, lots: int,
-           tif: TimeInForce = TimeInForce.GTC) -> None:
-    venue.submit(CROWD, sym, SimOrder(CROWD, "", side, ticks, lots, OrderType.LIMIT, tif))
-
-
-def _seed_book(venue: SimVenue) -> None:
-    for sym in SYMBOLS:
-        mid, lot, step = MID[sym], LOT[sym], STEP[sym]
-        for i in range(1, 21):
-            _crowd(venue, sym, Side.BUY, mid - step * i, lot * (1 + i % 4))
-            _crowd(venue, sym, Side.SELL, mid + step * i, lot * (1 + i % 3))
-
-
-def _crowd_step(venue: SimVenue, rng: random.Random) -> None:
-    sym = rng.choice(SYMBOLS)
-    mid, lot, step = MID[sym], LOT[sym], STEP[sym]
-    side = rng.choice((Side.BUY, Side.SELL))
-    r = rng.random()
-    if r < 0.5:
-        off = rng.randint(1, 30) * step
-        _crowd(venue, sym, side, mid - off if side is Side.BUY else mid + off,
-               lot * rng.randint(1, 5))
-    elif r < 0.8:
-        opens = venue.open_orders(CROWD, sym)
-        if opens:
-            venue.cancel(CROWD, sym, rng.choice(opens).order_id)
-    else:
-        px = mid + 30 * step if side is Side.BUY else mid - 30 * step
-        _crowd(venue, sym, side, px, lot * rng.randint(1, 3), TimeInForce.IOC)
 
 
 def _px(ticks: int) -> str:
@@ -262,7 +189,7 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
     clock = Clock()
     venue = SimVenue("binance", SYMBOLS, KEYS, clock)
     front, _ = make_front(venue, orders_per_10s=25)
-    _seed_book(venue)
+    CROWD_BOOK.seed(venue)
     conns: list[Any] = []
 
     def api(rate_limits: bool = True) -> ApiConn:
@@ -298,7 +225,7 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
     by_key = {"k1": [a_sub1, a_sub2], "k2": [b_sub, plain], "k3": [quiet]}
     for step in range(steps):
         for _ in range(rng.randint(0, 3)):
-            _crowd_step(venue, rng)
+            CROWD_BOOK.move(venue, rng)
         if step % 100 == 99:
             clock.t += 10 * 10**9   # the next 10 s order-count window
         c, key = rng.choice(senders)

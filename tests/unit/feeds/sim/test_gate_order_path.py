@@ -27,89 +27,16 @@ import pytest
 
 from feeds.gate.protocol.signing import sign_ws_api, sign_ws_channel
 from feeds.sim.gate_front import Session, make_front
-from feeds.sim.matching import SimOrder
-from feeds.sim.venue import CROWD, SimVenue
-from pipeline.model import OrderType, RejectReason, Side, TimeInForce
+from feeds.sim.venue import SimVenue
+from tests.unit.feeds.sim.order_trace import Clock, Crowd, FakeWs, ScriptedFaults
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 PAIR = {"BTC/USDT": "BTC_USDT", "ETH/USDT": "ETH_USDT"}
-T0 = 1_700_000_000_123_456_789
 MID = {"BTC/USDT": 650_000, "ETH/USDT": 320_000}   # ticks of 0.1 and 0.01
 LOT = {"BTC/USDT": 1_000, "ETH/USDT": 100}          # 0.001 BTC (lot 1e-6), 0.01 ETH (1e-4)
 STEP = {"BTC/USDT": 10, "ETH/USDT": 10}
+CROWD_BOOK = Crowd(SYMBOLS, MID, LOT, STEP)
 KEYS = {"k1": "secret1", "k2": "secret2"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def __call__(self) -> int:
-        return self.t
-
-
-class FakeWs:
-    """Enough of an aiohttp WebSocketResponse for an `Outbox` that is never run."""
-
-    closed = False
-    _writer = None
-
-
-class ScriptedFaults:
-    """A deterministic stand-in for `FaultPlan`: every 7th new order is rate limited, every
-    11th refused, every 5th ack lost; no latency."""
-
-    def __init__(self) -> None:
-        self.n_orders = 0
-        self.n_acks = 0
-
-    def latency_ns(self, venue: str) -> int:
-        return 0
-
-    def rate_limited(self, venue: str, now: int) -> bool:
-        self.n_orders += 1
-        return self.n_orders % 7 == 0
-
-    def forced_reject(self, venue: str, now: int) -> RejectReason | None:
-        return RejectReason.INSUFFICIENT_BALANCE if self.n_orders % 11 == 0 else None
-
-    def should_drop_ack(self, venue: str, now: int) -> bool:
-        self.n_acks += 1
-        return self.n_acks % 5 == 0
-
-    def ack_delay_ns(self, venue: str, now: int) -> int:
-        return 0
-
-
-def _crowd(venue: SimVenue, sym: str, side: Side, ticks: int, lots: int,
-           tif: TimeInForce = TimeInForce.GTC) -> None:
-    venue.submit(CROWD, sym, SimOrder(CROWD, "", side, ticks, lots, OrderType.LIMIT, tif))
-
-
-def _seed_book(venue: SimVenue) -> None:
-    for sym in SYMBOLS:
-        mid, lot, step = MID[sym], LOT[sym], STEP[sym]
-        for i in range(1, 21):
-            _crowd(venue, sym, Side.BUY, mid - step * i, lot * (1 + i % 4))
-            _crowd(venue, sym, Side.SELL, mid + step * i, lot * (1 + i % 3))
-
-
-def _crowd_step(venue: SimVenue, rng: random.Random) -> None:
-    sym = rng.choice(SYMBOLS)
-    mid, lot, step = MID[sym], LOT[sym], STEP[sym]
-    side = rng.choice((Side.BUY, Side.SELL))
-    r = rng.random()
-    if r < 0.5:
-        off = rng.randint(1, 30) * step
-        _crowd(venue, sym, side, mid - off if side is Side.BUY else mid + off,
-               lot * rng.randint(1, 5))
-    elif r < 0.8:
-        opens = venue.open_orders(CROWD, sym)
-        if opens:
-            venue.cancel(CROWD, sym, rng.choice(opens).order_id)
-    else:
-        px = mid + 30 * step if side is Side.BUY else mid - 30 * step
-        _crowd(venue, sym, side, px, lot * rng.randint(1, 3), TimeInForce.IOC)
 
 
 def _px(sym: str, ticks: int) -> str:
@@ -212,7 +139,7 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
     clock = Clock()
     venue = SimVenue("gate", SYMBOLS, KEYS, clock)
     front, _ = make_front(venue)
-    _seed_book(venue)
+    CROWD_BOOK.seed(venue)
     conns: list[Session] = []
 
     def connect() -> Session:
@@ -248,7 +175,7 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
     senders = [p_all, p_all, p_all, p_btc, p_other]
     for step in range(steps):
         for _ in range(rng.randint(0, 3)):
-            _crowd_step(venue, rng)
+            CROWD_BOOK.move(venue, rng)
         s = rng.choice(senders)
         r = rng.random()
         if r < 0.45:

@@ -14,6 +14,7 @@ from feeds.sim.okx_front import Session, make_front
 from feeds.sim.venue import DepthChange, SimVenue
 from pipeline.model import Side
 from tests.unit.feeds.sim.okx_order_frames import (
+    CROWD_BOOK,
     KEYS,
     PASSPHRASES,
     SYMBOLS,
@@ -21,7 +22,6 @@ from tests.unit.feeds.sim.okx_order_frames import (
     FakeWs,
     _crowd,
     _login,
-    _seed_book,
     _sub,
 )
 
@@ -32,7 +32,7 @@ def _setup() -> tuple[SimVenue, Any, Clock]:
     clock = Clock()
     venue = SimVenue("okx", SYMBOLS, KEYS, clock, PASSPHRASES)
     front, _ = make_front(venue)
-    _seed_book(venue)
+    CROWD_BOOK.seed(venue)
     return venue, front, clock
 
 
