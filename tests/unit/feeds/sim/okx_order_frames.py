@@ -9,11 +9,11 @@ crowd book that moves between them: resting and crossing places, IOC, FOK, marke
 in quote, tags and `tgtCcy`, batches with a bad item, cancels by `ordId` and `clOrdId`,
 unknown orders, malformed frames and arguments, pings, a dead-man expiry, and (optionally) a
 fault plan's forced rejects, rate limits and lost acks. Two implementations of the order path
-answer byte for byte the same exactly when their traces are equal; `digest` pins one.
+answer byte for byte the same exactly when their traces are equal; `market_trace.digest`
+pins one.
 """
 from __future__ import annotations
 
-import hashlib
 import random
 from typing import Any
 
@@ -209,5 +209,3 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
     return [f"{i} {f}" for i, s in enumerate(conns) for _, f in s.out._frames]
 
 
-def digest(frames: list[str]) -> str:
-    return hashlib.sha256("\n".join(frames).encode()).hexdigest()

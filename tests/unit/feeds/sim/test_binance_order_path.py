@@ -18,7 +18,6 @@ lost acks.
 """
 from __future__ import annotations
 
-import hashlib
 import random
 from typing import Any
 
@@ -29,6 +28,7 @@ from feeds.binance.protocol.signing import sign_ws
 from feeds.sim.binance_front import ApiConn, StreamConn, make_front
 from feeds.sim.venue import SimVenue
 from pipeline.errors import ProtocolError
+from tests.unit.feeds.sim.market_trace import digest
 from tests.unit.feeds.sim.order_trace import Clock, Crowd, FakeWs, ScriptedFaults
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -257,9 +257,6 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
             venue.suppress_depth.add("ETH/USDT")
     return [f"{i} {f}" for i, c in enumerate(conns) for _, f in c.out._frames]
 
-
-def digest(frames: list[str]) -> str:
-    return hashlib.sha256("\n".join(frames).encode()).hexdigest()
 
 
 ORDER_DIGESTS: dict[tuple[int, bool], str] = {

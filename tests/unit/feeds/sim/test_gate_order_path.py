@@ -17,7 +17,6 @@ forced rejects, rate limits and lost acks.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from typing import Any
@@ -28,6 +27,7 @@ import pytest
 from feeds.gate.protocol.signing import sign_ws_api, sign_ws_channel
 from feeds.sim.gate_front import Session, make_front
 from feeds.sim.venue import SimVenue
+from tests.unit.feeds.sim.market_trace import digest
 from tests.unit.feeds.sim.order_trace import Clock, Crowd, FakeWs, ScriptedFaults
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -246,9 +246,6 @@ def order_frames(seed: int, steps: int = 400, faults: bool = False) -> list[str]
             venue.suppress_depth.add("ETH/USDT")
     return [f"{i} {f}" for i, s in enumerate(conns) for _, f in s.out._frames]
 
-
-def digest(frames: list[str]) -> str:
-    return hashlib.sha256("\n".join(frames).encode()).hexdigest()
 
 
 ORDER_DIGESTS: dict[tuple[int, bool], str] = {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.feeds.sim.okx_order_frames import digest, order_frames
+from tests.unit.feeds.sim.market_trace import digest
+from tests.unit.feeds.sim.okx_order_frames import order_frames
 
 ORDER_DIGESTS = {
     (1, False): "0a170d6b92f121a14cb184516b99df899f2813c826f9a9afc551473b7cf734ab",
