@@ -11,8 +11,10 @@ PYTEST_ARGS ?=
 # What the compiled extensions are built from (setup.py lists them): a change rebuilds them.
 CYTHON_SRC := $(shell find feeds engine pipeline -name '*.pyx' -o -name '*.pxd' 2>/dev/null)
 CYTHON_PY  := $(wildcard $(patsubst %.pxd,%.py,$(filter %.pxd,$(CYTHON_SRC))))
+# ... and the plain modules compiled as they are (pipeline/compiled_guard.py PLAIN_COMPILED)
+PLAIN_PY   := $(shell sed -n '/^PLAIN_COMPILED = (/,/^)/p' pipeline/compiled_guard.py | grep -oE '"[A-Za-z0-9_/]+\.py"' | tr -d '"')
 
-$(STAMP): pyproject.toml setup.py $(CYTHON_SRC) $(CYTHON_PY)
+$(STAMP): pyproject.toml setup.py pipeline/compiled_guard.py $(CYTHON_SRC) $(CYTHON_PY) $(PLAIN_PY)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'

@@ -30,6 +30,7 @@ from feeds.sim.instruments import reference_price
 from feeds.sim.market import MarketSimulator, SymbolParams
 from feeds.sim.venue import SimVenue
 from pipeline import aio
+from pipeline.compiled_guard import compiled_summary
 from pipeline.config import Config
 from pipeline.gc_tuning import settle_after_startup
 
@@ -163,6 +164,7 @@ async def serve(config: Config, stop: asyncio.Event, on_tick: Callable[[], None]
         rv.venue.faults = faults
     log.info("sim serving %s", ", ".join(f"{n}:{sim_port(config, n)}" for n in running))
     log.info("sim market model and matching engine: %s", fast.describe())
+    log.info("sim order path modules: %s", compiled_summary())
     settle_after_startup()   # venues built: their heap is long-lived (see pipeline.gc_tuning)
     try:
         while not stop.is_set():
