@@ -6,27 +6,35 @@ other core talks to it exactly as our processes do:
   can serve); the client subscribes with the feed adapter's own subscription frames and
   counts the frames it receives over a fixed window;
 - `order_rtt_per_s`: order requests answered per second over the venue's WebSocket order API
-  (Binance WS API, OKX private WS, Gate WS API), the client being our own gateway code
-  (`GatewayCore` with the venue adapter: signing, encoding, request correlation) logged in
-  and subscribed to the private order stream as the gateway is. A window of requests stays
-  in flight: each post-only buy (resting far below the book, at the venue minimum) is
-  cancelled once acknowledged, and each cancel is followed by a new order, so a round trip
-  is a place or a cancel answered, and the venue also pushes each order's updates on the
-  private stream. The simulator runs with `[sim] order_rate_limits = false` (no real
-  account may send this fast: this measures the simulator, not a quota). Requests of one
-  kind that leave together go out as the gateway sends them: on OKX as `batch-orders` /
-  `batch-cancel-orders` frames (`order_batch_frames` counts them), each order in one still
-  a round trip answered.
+  (Binance WS API, OKX private WS, Gate WS API) when the simulator is the limit: the load
+  generator of `bench/sim_order_load.py` opens the session as our gateway does and sends
+  the gateway adapter's own signed frames, but reads each answer only for its id and status,
+  so it needs about half the simulator's CPU per request and the simulator runs at ~100 %
+  of its core. A window of requests stays in flight (`--load-window`): each post-only buy
+  (resting far below the book, at the venue minimum) is cancelled once accepted, and each
+  cancel is followed by a new order, so a round trip is a place or a cancel answered, and
+  the venue also pushes each order's updates on the private stream
+  (`order_pushes_per_rtt`). One request per frame on every venue. The simulator runs with
+  `[sim] order_rate_limits = false` (no real account may send this fast: this measures the
+  simulator, not a quota). `order_rtt_per_s_per_core` is the target's figure.
+- `gateway_rtt_per_s`: the same round trips with our whole gateway as the client
+  (`GatewayCore` with the venue adapter: signing, encoding, request correlation, every
+  response and push parsed into execution reports). That client costs more CPU per order
+  than the simulator, so it is the limit on two cores and the simulator idles part of the
+  time; `gateway_rtt_per_s_per_core` extrapolates from that partly loaded simulator (each
+  request then pays a wake and a socket write of its own, so it reads lower than the
+  saturated figure). Requests of one kind that leave together go out as the gateway sends
+  them: on OKX as `batch-orders` / `batch-cancel-orders` frames (`gateway_batch_frames`
+  counts them), each order in one still a round trip answered.
 
 Each figure comes with the share of a core the simulator and the client used (from
-/proc): `*_per_core` divides the rate by the simulator's share, the capacity of one
-simulator core when the client (not the simulator) was the limit.
+/proc): `*_per_core` divides the rate by the simulator's share.
 
 Baseline in the same run: a bare aiohttp WebSocket server pushing a constant pre-encoded
 frame as fast as it can to the same client — the transport ceiling the simulator's market
 model, matching engine and venue encoders sit on.
 
-    python -m bench.sim [--json] [--seconds S] [--window N]
+    python -m bench.sim [--json] [--seconds S] [--window N] [--load-window N]
 """
 from __future__ import annotations
 
@@ -44,33 +52,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.cpu_meter import CpuMeter
+from bench.sim_order_load import order_client, saturate
 from pipeline import aio
 
 VENUES = ("binance", "okx", "gate")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 
 
-class _CpuMeter:
-    """Share of one core a process used between `start()` and `share()` (/proc utime+stime)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self._t0 = self._cpu0 = 0.0
-
-    def _cpu(self) -> float:
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def start(self) -> None:
-        self._t0, self._cpu0 = time.monotonic(), self._cpu()
-
-    def share(self) -> float:
-        return (self._cpu() - self._cpu0) / max(time.monotonic() - self._t0, 1e-9)
-
-
 async def _count_frames(url: str, on_open: tuple[str, ...], seconds: float,
-                        sim: _CpuMeter | None = None, warmup: float = 1.0
+                        sim: CpuMeter | None = None, warmup: float = 1.0
                         ) -> tuple[float, float, float]:
     """(frames/s received, simulator's core share, this client's core share)."""
     import websockets
@@ -80,7 +71,7 @@ async def _count_frames(url: str, on_open: tuple[str, ...], seconds: float,
         t_end_warm = time.monotonic() + warmup
         while time.monotonic() < t_end_warm:
             await asyncio.wait_for(ws.recv(), timeout=5)
-        me = _CpuMeter(os.getpid())
+        me = CpuMeter(os.getpid())
         for m in (me, sim):
             if m is not None:
                 m.start()
@@ -93,7 +84,7 @@ async def _count_frames(url: str, on_open: tuple[str, ...], seconds: float,
 
 
 @contextlib.contextmanager
-def _sim(venue: str, sim_extra: str) -> Iterator[tuple[Any, _CpuMeter]]:
+def _sim(venue: str, sim_extra: str) -> Iterator[tuple[Any, CpuMeter]]:
     """`hft sim` with only `venue` enabled, pinned to core 0: (its config, its CPU meter)."""
     from pipeline.config import load_config
 
@@ -112,7 +103,7 @@ def _sim(venue: str, sim_extra: str) -> Iterator[tuple[Any, _CpuMeter]]:
     try:
         assert sim.stdout is not None
         sim.stdout.readline()  # endpoints: serving
-        yield config, _CpuMeter(sim.pid)
+        yield config, CpuMeter(sim.pid)
     finally:
         sim.terminate()
         try:
@@ -138,27 +129,15 @@ def venue_rate(venue: str, seconds: float) -> dict[str, Any]:
 
 
 async def _round_trips(venue: str, config: Any, seconds: float, window: int,
-                       sim: _CpuMeter, warmup: float = 1.0) -> dict[str, Any]:
+                       sim: CpuMeter, warmup: float = 1.0) -> dict[str, Any]:
     import websockets
 
-    from feeds.gateway import load_gateway_adapter
-    from feeds.gateway_core import GatewayCore
     from feeds.sim.endpoints import sim_endpoints
-    from feeds.sim.instruments import listed, reference_price
     from feeds.ws import WsClient, WsSettings
     from pipeline.messages import CancelOrder, ExecReport, ExecType, NewOrder
     from pipeline.model import Side, TimeInForce
 
-    adapter = load_gateway_adapter(venue, config)
-    inst = listed(venue, SYMBOLS[:1])[0]          # what the simulator lists
-    core = GatewayCore(adapter, {inst.symbol: inst}, max_orders_per_second=1e12,
-                       clock_ns=time.time_ns, clock_ms=lambda: time.time_ns() // 1_000_000,
-                       enforce_venue_limits=False)
-    # post-only buys at half the reference price: they rest, far below the book
-    price = inst.price_to_ticks(reference_price(inst.symbol) / 2)
-    lots = max(inst.qty_to_lots(inst.min_qty), 1)
-    while inst.check(price, lots).name != "NONE":
-        lots += 1
+    adapter, core, inst, price, lots = order_client(venue, config, SYMBOLS[0])
     ids = iter(range(1, 1 << 62))
     sent = 0
     cancelled: set[str] = set()
@@ -189,7 +168,7 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
             ready = any(adapter.session_ready(r) for r in core.on_frame(data, time.time_ns()))
         for _ in range(window):
             place()
-        me = _CpuMeter(os.getpid())
+        me = CpuMeter(os.getpid())
         t_start = time.monotonic()
         t0 = 0.0
         done0 = rejected = batches0 = 0
@@ -228,16 +207,24 @@ async def _round_trips(venue: str, config: Any, seconds: float, window: int,
         el = time.monotonic() - t0
         done = sent - len(core.pending) - done0
         sim_share, client_share = sim.share(), me.share()
-    return {"order_rtt_per_s": round(done / el), "order_sim_cpu": round(sim_share, 2),
-            "order_client_cpu": round(client_share, 2),
-            "order_rtt_per_s_per_core": round(done / el / sim_share) if sim_share > 0.05
-            else None, "order_rejects": rejected,
-            "order_batch_frames": core.counters["batches_sent"] - batches0}
+    return {"gateway_rtt_per_s": round(done / el), "gateway_sim_cpu": round(sim_share, 2),
+            "gateway_client_cpu": round(client_share, 2),
+            "gateway_rtt_per_s_per_core": round(done / el / sim_share) if sim_share > 0.05
+            else None, "gateway_rejects": rejected,
+            "gateway_batch_frames": core.counters["batches_sent"] - batches0}
 
 
-def order_rate(venue: str, seconds: float, window: int) -> dict[str, Any]:
+def order_rate(venue: str, seconds: float, window: int, load_window: int) -> dict[str, Any]:
+    """Both order measures against one simulator: the load generator's, then our gateway's."""
     with _sim(venue, "message_rate = 50.0\norder_rate_limits = false") as (config, meter):
-        return aio.run(_round_trips(venue, config, seconds, window, meter))
+        load = aio.run(saturate(venue, config, SYMBOLS[0], seconds, load_window, meter))
+        gateway = aio.run(_round_trips(venue, config, seconds, window, meter))
+    share = load["sim_cpu"]
+    return {"order_rtt_per_s": round(load["rate"]), "order_sim_cpu": round(share, 2),
+            "order_client_cpu": round(load["client_cpu"], 2),
+            "order_rtt_per_s_per_core": round(load["rate"] / share) if share > 0.05 else None,
+            "order_rejects": load["rejects"],
+            "order_pushes_per_rtt": round(load["pushes_per_rtt"] or 0, 2)} | gateway
 
 
 def _echo_server(port: int, ready: Any) -> None:
@@ -285,11 +272,24 @@ def baseline_rate(seconds: float) -> float:
         p.join(5)
 
 
+def _order_path_modules() -> str:
+    """Which of the plain modules compiled for the order path run compiled (as `hft sim`,
+    started from the same tree, imports them)."""
+    import importlib
+    for name in ("feeds.sim.binance_front", "feeds.sim.gate_front"):
+        importlib.import_module(name)
+    from pipeline.compiled_guard import compiled_summary
+    return compiled_summary()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--window", type=int, default=64, help="order requests in flight")
+    ap.add_argument("--window", type=int, default=64,
+                    help="order requests in flight from the gateway client")
+    ap.add_argument("--load-window", type=int, default=256,
+                    help="order requests in flight from the load generator")
     a = ap.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})  # the client on the other core
@@ -297,11 +297,12 @@ def main() -> None:
     from feeds.sim import fast
     out: dict[str, Any] = {"cores": os.cpu_count(), "seconds": a.seconds,
                            "sim_hot_path": fast.describe(),   # what `hft sim` runs here too
+                           "sim_order_path": _order_path_modules(),
                            "baseline_ws_push_mps": round(base)}
     for v in VENUES:
         md = venue_rate(v, a.seconds)
         md["vs_bare_ws"] = round(md["md_mps"] / base, 2) if base else None
-        out[v] = md | order_rate(v, a.seconds, a.window)
+        out[v] = md | order_rate(v, a.seconds, a.window, a.load_window)
     print(json.dumps(out) if a.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
 
 
