@@ -64,7 +64,9 @@ def order_client(venue: str, config: Any, symbol: str) -> tuple[Any, Any, Any, i
 async def saturate(venue: str, config: Any, symbol: str, seconds: float, window: int,
                    sim: CpuMeter, warmup: float = 1.0) -> dict[str, Any]:
     """Drive `venue`'s simulator (already serving `config`) at full speed: round trips/s,
-    the simulator's and this client's CPU shares, rejects and pushes per round trip."""
+    the simulator's and this client's CPU shares, `rejects` (answers that were not a
+    success: a refused place or a cancel that found no order) and the other frames
+    received per round trip (private pushes, and Gate's `ack` frames)."""
     from feeds.sim.endpoints import sim_endpoints
     from pipeline.messages import CancelOrder, NewOrder
     from pipeline.model import Side, TimeInForce
@@ -127,11 +129,12 @@ async def saturate(venue: str, config: Any, symbol: str, seconds: float, window:
                 pushes += 1
                 continue
             answered += 1
-            if cid and succeeded(a):
+            ok = succeeded(a)
+            if not ok:       # a refused place or a cancel that found nothing: both wrong here
+                rejected += 1
+            if cid and ok:
                 await cancel(cid)
             else:
-                if cid:
-                    rejected += 1
                 await place()
         el = time.monotonic() - t0
         sim_share, my_share = sim.share(), me.share()
