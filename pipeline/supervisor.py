@@ -2,7 +2,9 @@
 
 `hft run` builds a `Supervisor` from the config. It creates the run's shared segments (status
 table, one tick ring and one book-slot segment per venue) and the IPC queues, then spawns the
-processes in dependency order: simulated venues (sim mode), feeds, writer, gateways, engine.
+processes in dependency order: simulated venues (sim mode), feeds, writer, gateways, engine;
+in sim mode the rest wait (bounded) until the simulator's first heartbeat, which it gives once
+every venue listens.
 Children are started **by module name** through `pipeline.process.child_entry`; the supervisor
 imports none of their internals.
 
@@ -177,6 +179,26 @@ class Supervisor:
         child.started_ns = time.time_ns()
         log.info("started %s pid=%s cores=%s", child.spec.name, proc.pid, list(child.spec.cores))
 
+    def _await_serving(self, child: Child) -> bool:
+        """Wait (bounded by the start-up timeout) for `child`'s first heartbeat. The simulator
+        beats only once every venue listens, so the feeds and gateways started after this
+        connect at once instead of meeting refused connections and backing off. False when
+        it exited, went past the timeout, or a stop was asked for: the watch loop then
+        treats it as any other child (restart, or halt past the limit)."""
+        slot = self.status.slot(child.spec.slot)
+        deadline = time.monotonic() + self.config.pipeline.restart.startup_timeout_ms / 1000
+        while not self._stop_requested and time.monotonic() < deadline:
+            if slot.heartbeat_ns() >= child.started_ns:
+                log.info("%s serving after %.2fs", child.spec.name,
+                         time.monotonic() - child.started_at)
+                return True
+            if child.proc is None or not child.proc.is_alive():
+                return False
+            time.sleep(0.02)
+        log.warning("%s not serving after %.1fs: starting the rest anyway", child.spec.name,
+                    time.monotonic() - child.started_at)
+        return False
+
     def _backoff_s(self, restarts: int) -> float:
         rc = self.config.pipeline.restart
         return min(rc.backoff_initial_ms * (2 ** max(restarts - 1, 0)), rc.backoff_max_ms) / 1000
@@ -286,7 +308,11 @@ class Supervisor:
         started = time.monotonic()
         try:
             for spec in self.specs:
+                if self._stop_requested:
+                    break
                 self._spawn(self.children[spec.name])
+                if spec.role == "sim":
+                    self._await_serving(self.children[spec.name])
             while not self._stop_requested:
                 time.sleep(0.05)
                 self.check_children()

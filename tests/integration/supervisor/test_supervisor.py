@@ -35,7 +35,7 @@ CONFIG = textwrap.dedent("""
     [system]
     data_dir = "{data}"
     [pipeline]
-    mode = "replay"
+    mode = "{mode}"
     tick_ring_capacity = 1024
     shutdown_timeout_s = 5.0
     [pipeline.restart]
@@ -49,10 +49,11 @@ CONFIG = textwrap.dedent("""
 
 
 def start(tmp_path: Path, modules: dict[str, str], *, max_restarts: int = 5,
-          hb_timeout: int = 1500, env_extra: dict[str, str] | None = None) -> subprocess.Popen:
+          hb_timeout: int = 1500, env_extra: dict[str, str] | None = None,
+          mode: str = "replay") -> subprocess.Popen:
     cfg = tmp_path / "config.toml"
     cfg.write_text(CONFIG.format(data=tmp_path / "data", max_restarts=max_restarts,
-                                 hb_timeout=hb_timeout))
+                                 hb_timeout=hb_timeout, mode=mode))
     script = tmp_path / "sup.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HFT_TEST_STOP_LOG": str(tmp_path / "stops"),
@@ -121,6 +122,26 @@ def test_processes_named_pinned_and_stopped_in_order(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["stop_reason"] == "SIGTERM"
     assert "hft run summary" in out
+
+
+def test_in_sim_mode_the_rest_start_once_the_simulator_serves(tmp_path):
+    """The simulator beats only once its venues listen; nothing that connects to it starts
+    before that, so no feed or gateway meets a refused connection at start-up."""
+    log = tmp_path / "starts"
+    modules = {r: "tests.integration.supervisor.start_log_role" for r in ALL_OK}
+    proc = start(tmp_path, modules, mode="sim",
+                 env_extra={"HFT_TEST_START_LOG": str(log), "HFT_TEST_SIM_DELAY_S": "1.0"})
+    try:
+        wait_for(lambda: len(statuses(proc.pid)) == 7
+                 and all(r["state"] == "running" for r in statuses(proc.pid).values()))
+    finally:
+        stop_and_check(proc)
+    at = dict(line.split() for line in log.read_text().splitlines())
+    serving = int(at.pop("serving:sim"))
+    assert int(at.pop("start:sim")) + 900_000_000 < serving     # it really took its second
+    assert set(at) == {"start:feed:binance", "start:feed:okx", "start:writer",
+                       "start:gateway:binance", "start:gateway:okx", "start:engine"}
+    assert all(int(t) > serving for t in at.values()), at
 
 
 def test_crashed_child_is_restarted_with_backoff(tmp_path):
