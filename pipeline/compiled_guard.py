@@ -9,15 +9,14 @@ closes: after an edit or a `git pull` the `.so` would go on running the old code
 someone rebuilds it. `make install` rebuilds whenever a compiled source changes (the
 Makefile's stamp), but `pytest` or `hft` run straight from the tree would not.
 
-`install()` puts `FreshCompiledFinder` first on `sys.meta_path` for our packages. For a
-module whose normal spec is an extension that has a `.py` of the same name beside it, it
-serves the `.py` instead when
+`install()` puts `FreshCompiledFinder` first on `sys.meta_path` for those modules. When a
+module's normal spec is its built extension, it serves the `.py` beside it instead when
 - the `.py` (or a `.pxd` beside it) is newer than the extension: the build is stale
   (logged once per module, with the command that rebuilds it), or
 - `HFT_PURE_PYTHON=1` (`pipeline.hot_path`): pure Python everywhere, for profiling and to
   check a suspected compiled bug.
-Everything else resolves exactly as without it (the finder returns the standard
-`PathFinder` answer), and names outside our packages are declined at once.
+Otherwise the module resolves exactly as without it (the standard `PathFinder` answer), and
+every other name is declined at once.
 `describe()` says which compiled modules are active, for start-up logs and benchmarks.
 """
 from __future__ import annotations
@@ -34,8 +33,6 @@ from types import ModuleType
 from pipeline.hot_path import PURE_ENV, pure_requested
 
 log = logging.getLogger(__name__)
-
-OUR_PACKAGES = ("feeds", "engine", "pipeline", "shm", "writer")
 
 # The plain modules setup.py compiles as they are (read there with `ast`, not imported: one
 # list for the build, the Makefile's rebuild stamp and `describe()`). Chosen by profile: the
@@ -72,24 +69,27 @@ def source_of(extension: Path) -> Path | None:
 
 
 def is_stale(extension: Path, source: Path) -> bool:
-    """The source (or the `.pxd` beside it) changed after the extension was built."""
+    """The source (or a `.pxd` beside it, should one be added) changed after the build."""
     built = extension.stat().st_mtime
     pxd = source.with_suffix(".pxd")
     return source.stat().st_mtime > built or (pxd.exists() and pxd.stat().st_mtime > built)
 
 
 class FreshCompiledFinder:
-    """A meta-path finder: the standard spec, except a stale or unwanted extension gives way
-    to its `.py` (see the module docstring)."""
+    """A meta-path finder for the `PLAIN_COMPILED` modules: the standard spec, except a stale
+    or unwanted extension gives way to its `.py` (see the module docstring). Every other
+    module is declined at once, the Cython twins with a `.pxd` included: the matching
+    engine's and market model's compiled halves import each other's C types, so one alone
+    must never be swapped for its source; `feeds/sim/fast.py` picks both or neither."""
 
-    def __init__(self, packages: Sequence[str] = OUR_PACKAGES) -> None:
-        self.packages = tuple(packages)
+    def __init__(self, modules: Sequence[str] | None = None) -> None:
+        self.modules = frozenset(modules if modules is not None else
+                                 (module_name(s) for s in PLAIN_COMPILED))
         self.refused: dict[str, str] = {}   # module -> why its extension was not used
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
-        top = fullname.partition(".")[0]
-        if top not in self.packages:
+        if fullname not in self.modules:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader) \
@@ -97,7 +97,7 @@ class FreshCompiledFinder:
             return spec
         extension = Path(spec.origin)
         source = source_of(extension)
-        if source is None:            # a .pyx build: nothing else to run
+        if source is None:
             return spec
         if pure_requested():
             why = f"{PURE_ENV}=1"

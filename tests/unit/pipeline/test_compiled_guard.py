@@ -33,7 +33,7 @@ def _package(tmp_path: Path, name: str) -> tuple[Path, Path]:
 def finder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> cg.FreshCompiledFinder:
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv(cg.PURE_ENV, raising=False)
-    return cg.FreshCompiledFinder(packages=("guardpkg",))
+    return cg.FreshCompiledFinder(modules=("guardpkg.mod",))
 
 
 def _spec(finder: cg.FreshCompiledFinder, tmp_path: Path) -> importlib.machinery.ModuleSpec:
@@ -88,9 +88,24 @@ def test_pure_python_switch_serves_the_source(finder: cg.FreshCompiledFinder, tm
     assert finder.refused["guardpkg.mod"] == f"{cg.PURE_ENV}=1"
 
 
-def test_other_packages_are_declined(finder: cg.FreshCompiledFinder) -> None:
+def test_modules_not_listed_are_declined(finder: cg.FreshCompiledFinder,
+                                         tmp_path: Path) -> None:
+    src, ext = _package(tmp_path, "guardpkg")
+    os.utime(ext, (1000, 1000))
+    os.utime(src, (2000, 2000))                # stale, but not one of the guarded modules
     assert finder.find_spec("json", None) is None
-    assert finder.find_spec("guardpkgx.mod", None) is None
+    assert finder.find_spec("guardpkg.other", [str(tmp_path / "guardpkg")]) is None
+    assert cg.FreshCompiledFinder(modules=()).find_spec(
+        "guardpkg.mod", [str(tmp_path / "guardpkg")]) is None
+
+
+def test_the_cython_twins_are_left_to_their_own_chooser() -> None:
+    """The matching engine and market model halves cimport each other's C types: swapping
+    one for its source alone would break the other's import (feeds/sim/fast.py decides)."""
+    finder = cg.FreshCompiledFinder()
+    assert "feeds.sim.matching_core" not in finder.modules
+    assert "feeds.sim.market_core" not in finder.modules
+    assert finder.find_spec("feeds.sim.matching_core", None) is None
 
 
 def test_an_extension_without_a_source_is_left_alone(finder: cg.FreshCompiledFinder,
@@ -116,7 +131,7 @@ def test_setup_reads_the_same_list_the_guard_describes() -> None:
     assert tuple(listed) == cg.PLAIN_COMPILED
     for src in cg.PLAIN_COMPILED:
         assert (ROOT / src).is_file(), src
-        assert cg.module_name(src).partition(".")[0] in cg.OUR_PACKAGES
+        assert not (ROOT / src).with_suffix(".pxd").exists(), f"{src} is a twin, not plain"
 
 
 def test_built_plain_modules_are_the_ones_running() -> None:
