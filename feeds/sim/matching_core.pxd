@@ -12,6 +12,12 @@ cdef object _new, _set
 cdef object _new_trade(object symbol, object trade_id, object price_ticks, long long lots,
                        object taker_side, object maker_order_id, object taker_order_id,
                        object ts_ns)
+cdef object _new_accepted(object symbol, object account, object order_id, object client_id,
+                          object side, object type, object tif, object price_ticks,
+                          object lots, object quote_qty, object ts_ns)
+cdef object _new_done(object cls, object symbol, object account, object order_id,
+                      object client_id, object side, object cause, object venue_code,
+                      object leaves_lots, object cum_lots, object ts_ns)
 
 
 cdef class _Order:

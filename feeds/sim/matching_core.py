@@ -90,6 +90,44 @@ def _new_trade(symbol: str, trade_id: int, price_ticks: int, lots: int, taker_si
     return t  # type: ignore[no-any-return]
 
 
+def _new_accepted(symbol: str, account: str, order_id: int, client_id: str, side: Side,
+                  type: OrderType, tif: TimeInForce, price_ticks: int | None, lots: int,
+                  quote_qty: Decimal | None, ts_ns: int) -> Accepted:
+    """`Accepted(...)`, equal in every field, filled as `_new_trade` fills a `Trade`."""
+    a = _new(Accepted)
+    _set(a, "symbol", symbol)
+    _set(a, "account", account)
+    _set(a, "order_id", order_id)
+    _set(a, "client_id", client_id)
+    _set(a, "side", side)
+    _set(a, "type", type)
+    _set(a, "tif", tif)
+    _set(a, "price_ticks", price_ticks)
+    _set(a, "lots", lots)
+    _set(a, "quote_qty", quote_qty)
+    _set(a, "ts_ns", ts_ns)
+    return a  # type: ignore[no-any-return]
+
+
+def _new_done(cls: type, symbol: str, account: str, order_id: int, client_id: str, side: Side,
+              cause: CancelCause, venue_code: str, leaves_lots: int, cum_lots: int,
+              ts_ns: int) -> Canceled | Expired:
+    """`cls(...)` for `Canceled` or `Expired` (the `OrderDone` fields), filled as `_new_trade`
+    fills a `Trade`."""
+    d = _new(cls)
+    _set(d, "symbol", symbol)
+    _set(d, "account", account)
+    _set(d, "order_id", order_id)
+    _set(d, "client_id", client_id)
+    _set(d, "side", side)
+    _set(d, "cause", cause)
+    _set(d, "venue_code", venue_code)
+    _set(d, "leaves_lots", leaves_lots)
+    _set(d, "cum_lots", cum_lots)
+    _set(d, "ts_ns", ts_ns)
+    return d  # type: ignore[no-any-return]
+
+
 def _filter_bounds(inst: Instrument) -> tuple[int, int | None, int, int | None, int, int] | None:
     """`check_filters`' bounds as integers: (min lots, max lots, min and max lots * ticks,
     the lot coefficient, lot * tick coefficient) — lots * lot_size < min_qty exactly when
@@ -480,8 +518,8 @@ class MatchingEngine:
         self._last_order_id = order.order_id
         ev: list[Event] = []
         if not acct.quiet:
-            ev.append(Accepted(self.symbol, account, order.order_id, client_id, side, type,
-                               tif, order.price, order.lots, quote_qty, now_ns))
+            ev.append(_new_accepted(self.symbol, account, order.order_id, client_id, side, type,
+                                    tif, order.price, order.lots, quote_qty, now_ns))
         if would_take:
             self._finish(order, "post_only", now_ns, ev)
             return ev
@@ -747,9 +785,9 @@ class MatchingEngine:
         expired = cause in self._expire_causes
         self._close(o, _EXPIRED if expired else _CANCELED, now_ns)
         if not o.quiet:
-            cls = Expired if expired else Canceled
-            ev.append(cls(self.symbol, o.account, o.order_id, o.client_id, o.side, cause,
-                          self.rules.cancel_code(cause), o.leaves, o.filled, now_ns))
+            ev.append(_new_done(Expired if expired else Canceled, self.symbol, o.account,
+                                o.order_id, o.client_id, o.side, cause,
+                                self.rules.cancel_code(cause), o.leaves, o.filled, now_ns))
 
     def _close(self, o: _Order, status: OrderStatus, now_ns: int) -> None:
         o.live = False
@@ -774,10 +812,27 @@ class MatchingEngine:
                 del self._done_client[key]
 
     def _view(self, o: _Order) -> OrderView:
-        return OrderView(self.symbol, o.account, o.order_id, o.client_id, o.side, o.type,
-                         o.tif, o.price, o.lots, o.filled, o.leaves, o.status,
-                         self._unit * o.cum_units, o.cum_fee, o.quote_qty, o.created_ns,
-                         o.updated_ns)
+        """`OrderView(...)` of `o`, equal in every field, filled as `_new_trade` fills a
+        `Trade` (the fronts ask for one or two per order they answer)."""
+        v = _new(OrderView)
+        _set(v, "symbol", self.symbol)
+        _set(v, "account", o.account)
+        _set(v, "order_id", o.order_id)
+        _set(v, "client_id", o.client_id)
+        _set(v, "side", o.side)
+        _set(v, "type", o.type)
+        _set(v, "tif", o.tif)
+        _set(v, "price_ticks", o.price)
+        _set(v, "lots", o.lots)
+        _set(v, "filled_lots", o.filled)
+        _set(v, "leaves_lots", o.leaves)
+        _set(v, "status", o.status)
+        _set(v, "cum_quote", self._unit * o.cum_units)
+        _set(v, "cum_fee", o.cum_fee)
+        _set(v, "quote_qty", o.quote_qty)
+        _set(v, "created_ns", o.created_ns)
+        _set(v, "updated_ns", o.updated_ns)
+        return v  # type: ignore[no-any-return]
 
 
 
