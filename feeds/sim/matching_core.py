@@ -109,9 +109,9 @@ def _new_accepted(symbol: str, account: str, order_id: int, client_id: str, side
     return a  # type: ignore[no-any-return]
 
 
-def _new_done(cls: type, symbol: str, account: str, order_id: int, client_id: str, side: Side,
-              cause: CancelCause, venue_code: str, leaves_lots: int, cum_lots: int,
-              ts_ns: int) -> Canceled | Expired:
+def _new_done(cls: type[Canceled | Expired], symbol: str, account: str, order_id: int,
+              client_id: str, side: Side, cause: CancelCause, venue_code: str,
+              leaves_lots: int, cum_lots: int, ts_ns: int) -> Canceled | Expired:
     """`cls(...)` for `Canceled` or `Expired` (the `OrderDone` fields), filled as `_new_trade`
     fills a `Trade`."""
     d = _new(cls)
