@@ -436,14 +436,14 @@ class MatchingEngine:
                     quote_qty: Decimal | None = None) -> list[Event]:
         """Like `submit`, from the Decimal price/qty a front-end parsed off the wire: an
         off-tick price or off-step size is refused with the venue's filter code."""
-        if qty is None:
-            return self.submit(SimOrder(account, client_id, side, None, 0, type, tif,
-                                        quote_qty), now_ns)
+        if qty is None:   # (`submit` of the same SimOrder, without building it)
+            return self._submit(account, client_id, side, None, 0, type, tif, quote_qty,
+                                now_ns)
         checked = check_wire(self.instrument, price if type is OrderType.LIMIT else None, qty)
         if isinstance(checked, Filter):
             return [self._reject(account, client_id, self.rules.filter_reject(checked), now_ns)]
         ticks, lots = checked
-        return self.submit(SimOrder(account, client_id, side, ticks, lots, type, tif), now_ns)
+        return self._submit(account, client_id, side, ticks, lots, type, tif, None, now_ns)
 
     def submit(self, o: SimOrder, now_ns: int) -> list[Event]:
         return self._submit(o.account, o.client_id, o.side, o.price_ticks, o.lots, o.type,
