@@ -9,15 +9,10 @@ cdef object _STP_NONE, _STP_MAKER, _STP_TAKER
 cdef object _QTY_MIN, _QTY_MAX, _PRICE_BOUNDS, _NOTIONAL_MIN, _NOTIONAL_MAX, _EXACT
 cdef object _new, _set
 
-cdef object _new_trade(object symbol, object trade_id, object price_ticks, long long lots,
-                       object taker_side, object maker_order_id, object taker_order_id,
-                       object ts_ns)
-cdef object _new_accepted(object symbol, object account, object order_id, object client_id,
-                          object side, object type, object tif, object price_ticks,
-                          object lots, object quote_qty, object ts_ns)
-cdef object _new_done(object cls, object symbol, object account, object order_id,
-                      object client_id, object side, object cause, object venue_code,
-                      object leaves_lots, object cum_lots, object ts_ns)
+cdef tuple _F_TRADE, _F_ACCEPTED, _F_DONE, _F_VIEW
+
+@cython.locals(n=Py_ssize_t, i=Py_ssize_t)
+cdef object _filled(object cls, tuple names, tuple values)
 
 
 cdef class _Order:
