@@ -29,7 +29,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -77,7 +76,6 @@ class _Ctx:
 
 
 def _gateway_main(cfg_path: str, orders: Any, reports: Any, events: Any, stop: Any) -> None:
-    import asyncio
     import threading
 
     from feeds.gateway import GatewayDriver, load_gateway_adapter
@@ -117,11 +115,11 @@ def run(n_orders: int, window: int = 2000, batch: int = 200, latency_orders: int
     from engine.rms import RMS
     from pipeline.config import load_config
     from pipeline.ipc import MessageQueue
-    from pipeline.messages import ExecReport, ExecType, InstrumentInfo
-    from pipeline.model import Side, TimeInForce
+    from pipeline.messages import InstrumentInfo
+    from pipeline.ports import free_port_block
 
     tmp = Path(tempfile.mkdtemp(prefix="hft-bench-orders-"))
-    base_port = random.randint(20_000, 40_000)
+    base_port = free_port_block(3)
     cfg_path = tmp / "config.toml"
     cfg_path.write_text(_config_text(tmp, base_port))
     config = load_config(cfg_path)

@@ -43,7 +43,6 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from typing import Any
 from bench.cpu_meter import CpuMeter
 from bench.sim_order_load import order_client, saturate
 from pipeline import aio
+from pipeline.ports import free_port_block
 
 VENUES = ("binance", "okx", "gate")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -89,7 +89,7 @@ def _sim(venue: str, sim_extra: str) -> Iterator[tuple[Any, CpuMeter]]:
     from pipeline.config import load_config
 
     tmp = Path(tempfile.mkdtemp(prefix="hft-bench-sim-"))
-    port = random.randint(20_000, 40_000)
+    port = free_port_block(3)
     ex = "\n".join(f"[exchanges.{v}]\nenabled = {'true' if v == venue else 'false'}\n"
                    f"symbols = {json.dumps(SYMBOLS)}\n" for v in VENUES)
     cfg = tmp / "config.toml"
@@ -261,7 +261,7 @@ def baseline_rate(seconds: float) -> float:
     import multiprocessing as mp
     ctx = mp.get_context("spawn")
     ready = ctx.Event()
-    port = random.randint(40_001, 50_000)
+    port = free_port_block(1)
     p = ctx.Process(target=_echo_server, args=(port, ready), daemon=True)
     p.start()
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import pytest
 from feeds.sim.endpoints import SIM_CREDENTIALS
 from feeds.sim.venue import START_BALANCES
 from pipeline.control_api import hash_token, mint_token
+from pipeline.ports import free_port_block
 
 VENUES = ("binance", "okx", "gate")
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
@@ -137,7 +137,7 @@ def _venue_truth(base_port: int) -> dict[str, Any]:
 
 
 def test_gateways_killed_mid_run_reconcile_exactly(tmp_path: Path) -> None:
-    base = random.randint(20_000, 40_000)
+    base = free_port_block(11)   # the venues at +0..2, the control API at +10
     token = mint_token()
     cfg = _config(tmp_path, base, hash_token(token), 5_000)
     proc = _start(tmp_path, cfg, 45)
@@ -178,7 +178,7 @@ def _assert_venue_agrees(s: dict, truth: dict, v: str) -> None:
 
 
 def test_a_flaky_venue_session_ends_reconciled_with_no_orphans(tmp_path: Path) -> None:
-    base = random.randint(20_000, 40_000)
+    base = free_port_block(11)   # the venues at +0..2, the control API at +10
     token = mint_token()
     cfg = _config(tmp_path, base, hash_token(token), 5_000, scenario="flaky")
     proc = _start(tmp_path, cfg, 42)
@@ -205,7 +205,7 @@ def test_a_flaky_venue_session_ends_reconciled_with_no_orphans(tmp_path: Path) -
 
 
 def test_frozen_engine_trips_every_gateways_dead_man_switch(tmp_path: Path) -> None:
-    base = random.randint(20_000, 40_000)
+    base = free_port_block(11)   # the venues at +0..2, the control API at +10
     token = mint_token()
     # the supervisor must not restart the silent engine before the gateways' switch acts
     cfg = _config(tmp_path, base, hash_token(token), 60_000)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from feeds.sim.endpoints import SIM_CREDENTIALS, sim_endpoints
 from feeds.sim.instruments import listed
 from pipeline.config import load_config
 from pipeline.control_api import hash_token, mint_token
+from pipeline.ports import free_port_block
 from writer import storage
 
 VENUES = ("binance", "okx", "gate")
@@ -109,7 +109,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     venues = [v for v in VENUES if _have_front(v)]
     assert venues, "no venue has a simulated front-end and an adapter"
     tmp = tmp_path_factory.mktemp("system")
-    base_port = random.randint(20_000, 40_000)
+    base_port = free_port_block(11)   # the venues at +0..2, the control API at +10
     control_port = base_port + 10
     token = mint_token()
     cfg_path = tmp / "config.toml"
