@@ -79,7 +79,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(SCENARIOS))}",
               file=sys.stderr)
         return 2
-    from feeds.sim.server import serve
+    from feeds.sim.server import SimStartError, serve
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -92,7 +92,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
                     scenario=args.scenario)
 
     from pipeline import aio
-    aio.run(run())
+    try:
+        aio.run(run())
+    except SimStartError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 

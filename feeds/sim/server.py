@@ -32,6 +32,7 @@ from feeds.sim.venue import SimVenue
 from pipeline import aio
 from pipeline.compiled_guard import compiled_summary
 from pipeline.config import Config
+from pipeline.errors import HftError
 from pipeline.gc_tuning import settle_after_startup
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,19 @@ async def start_venue(config: Config, venue_name: str, port: int | None = None
     rv = RunningVenue(venue, front, market, web.AppRunner(app, access_log=None))
     rv.publish(market.prefill(now))
     await rv.runner.setup()
-    site = web.TCPSite(rv.runner, config.sim.host,
-                       sim_port(config, venue_name) if port is None else port,
-                       reuse_address=True)
-    await site.start()
+    listen = sim_port(config, venue_name) if port is None else port
+    site = web.TCPSite(rv.runner, config.sim.host, listen, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:   # e.g. the port is taken: say which, not a traceback
+        await rv.runner.cleanup()
+        raise SimStartError(f"sim {venue_name}: cannot listen on {config.sim.host}:{listen}: "
+                            f"{exc.strerror or exc}") from None
     return rv
+
+
+class SimStartError(HftError):
+    """A simulated venue could not start (its port cannot be bound)."""
 
 
 def endpoints_json(config: Config, venues: list[str]) -> str:
@@ -220,5 +229,9 @@ def main(ctx: Any) -> int:
         if ctx.stopping():
             stop.set()
 
-    aio.run(serve(ctx.config, stop, on_tick=tick))
+    try:
+        aio.run(serve(ctx.config, stop, on_tick=tick))
+    except SimStartError as exc:
+        log.error("%s", exc)
+        return 1
     return 0
