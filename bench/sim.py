@@ -14,7 +14,9 @@ other core talks to it exactly as our processes do:
   (resting far below the book, at the venue minimum) is cancelled once accepted, and each
   cancel is followed by a new order, so a round trip is a place or a cancel answered, and
   the venue also pushes each order's updates on the private stream
-  (`order_pushes_per_rtt`). One request per frame on every venue. The simulator runs with
+  (`order_pushes_per_rtt`); a cancel that finds the order already filled by a crowd sweep
+  is counted in `order_cancels_too_late` (see `bench/sim_order_load.py`). One request per
+  frame on every venue. The simulator runs with
   `[sim] order_rate_limits = false` (no real account may send this fast: this measures the
   simulator, not a quota). `order_rtt_per_s_per_core` is the target's figure.
 - `gateway_rtt_per_s`: the same round trips with our whole gateway as the client
@@ -223,7 +225,7 @@ def order_rate(venue: str, seconds: float, window: int, load_window: int) -> dic
     return {"order_rtt_per_s": round(load["rate"]), "order_sim_cpu": round(share, 2),
             "order_client_cpu": round(load["client_cpu"], 2),
             "order_rtt_per_s_per_core": round(load["rate"] / share) if share > 0.05 else None,
-            "order_rejects": load["rejects"],
+            "order_rejects": load["rejects"], "order_cancels_too_late": load["cancels_too_late"],
             "order_pushes_per_rtt": round(load["pushes_per_rtt"] or 0, 2)} | gateway
 
 
