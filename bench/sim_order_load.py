@@ -1,9 +1,9 @@
 """A load generator for the simulated venues' order APIs: what one simulator core can serve.
 
-Why it exists: `bench/sim.py`'s `order_rtt_per_s` drives the simulator with our whole gateway
-(`GatewayCore`: it parses every response and push into execution reports), which costs more
-CPU per order than the simulator does, so on two cores the client is the limit and the
-simulator idles part of the time. Dividing by the simulator's CPU share then extrapolates
+Why it exists: driven by our whole gateway (`GatewayCore`, which parses every response and
+push into execution reports: `bench/sim.py`'s `gateway_*` figures), the simulator is not the
+limit, because that client costs more CPU per order than the simulator does; on two cores the
+simulator then idles part of the time. Dividing by the simulator's CPU share then extrapolates
 from a half-loaded server, whose per-request cost includes an epoll wake and a socket write
 for almost every request. This client is light enough that the simulator is the limit:
 
@@ -20,8 +20,9 @@ venue minimum) is cancelled by client id once accepted; each cancel answered is 
 a new order. One round trip is one request answered. About once every 1,300 background
 arrivals a crowd market order empties the whole visible bid side and fills whatever rests
 below it, these buys included (the simulated market orders have no price protection yet):
-their cancels then find nothing and are counted as `cancels_too_late`, still a round trip. Requests go one per frame on every venue
-(OKX too: no `batch-orders` here, so the figure is the unbatched one).
+their cancels then find nothing and are counted as `cancels_too_late`, still a round trip.
+Requests go one per frame on every venue (OKX too: no `batch-orders` here, so the figure is
+the unbatched one).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Never run a compiled module older than its source.
 
 Some plain Python modules on the simulator's order path are also compiled by Cython as they
-are (setup.py `PLAIN_COMPILED`: no `.pxd`, no typing of our own, `annotation_typing=False`,
+are (`PLAIN_COMPILED` below, built by setup.py: no `.pxd`, no typing of our own,
+`annotation_typing=False`,
 so the compiled module does exactly what the `.py` does, only without the interpreter's
 dispatch per bytecode). A built `binance_front.cpython-311-*.so` sits beside
 `binance_front.py` and Python's import system prefers it. That is the hazard this module
@@ -55,6 +56,8 @@ PLAIN_COMPILED = (
 def module_name(source: str) -> str:
     """"feeds/sim/venue.py" -> "feeds.sim.venue"."""
     return source.removesuffix(".py").replace("/", ".")
+
+
 _EXTENSION_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
@@ -69,7 +72,8 @@ def source_of(extension: Path) -> Path | None:
 
 
 def is_stale(extension: Path, source: Path) -> bool:
-    """The source (or a `.pxd` beside it, should one be added) changed after the build."""
+    """The source (or the `.pxd` beside it) changed after the build. Also the rule
+    `feeds/sim/fast.py` applies to the matching/market twins."""
     built = extension.stat().st_mtime
     pxd = source.with_suffix(".pxd")
     return source.stat().st_mtime > built or (pxd.exists() and pxd.stat().st_mtime > built)

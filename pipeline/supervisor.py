@@ -179,25 +179,25 @@ class Supervisor:
         child.started_ns = time.time_ns()
         log.info("started %s pid=%s cores=%s", child.spec.name, proc.pid, list(child.spec.cores))
 
-    def _await_serving(self, child: Child) -> bool:
+    def _await_serving(self, child: Child) -> None:
         """Wait (bounded by the start-up timeout) for `child`'s first heartbeat. The simulator
         beats only once every venue listens, so the feeds and gateways started after this
-        connect at once instead of meeting refused connections and backing off. False when
-        it exited, went past the timeout, or a stop was asked for: the watch loop then
-        treats it as any other child (restart, or halt past the limit)."""
+        connect at once instead of meeting refused connections and backing off. If it exits,
+        times out or a stop is asked for, the start goes on and the watch loop treats it as
+        any other child (restart, or halt past the limit)."""
         slot = self.status.slot(child.spec.slot)
         deadline = time.monotonic() + self.config.pipeline.restart.startup_timeout_ms / 1000
         while not self._stop_requested and time.monotonic() < deadline:
             if slot.heartbeat_ns() >= child.started_ns:
                 log.info("%s serving after %.2fs", child.spec.name,
                          time.monotonic() - child.started_at)
-                return True
+                return
             if child.proc is None or not child.proc.is_alive():
-                return False
+                return
             time.sleep(0.02)
-        log.warning("%s not serving after %.1fs: starting the rest anyway", child.spec.name,
-                    time.monotonic() - child.started_at)
-        return False
+        if not self._stop_requested:
+            log.warning("%s not serving after %.1fs: starting the rest anyway",
+                        child.spec.name, time.monotonic() - child.started_at)
 
     def _backoff_s(self, restarts: int) -> float:
         rc = self.config.pipeline.restart

@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from pipeline.compiled_guard import is_stale
 from pipeline.hot_path import PURE_ENV, pure_requested
 
 _HERE = Path(__file__).resolve().parent
@@ -37,9 +38,7 @@ _decided = False
 
 def _stale(name: str, built: Path) -> bool:
     """The built twin predates its source (.py or .pxd): refuse it."""
-    t = built.stat().st_mtime
-    return any(p.exists() and p.stat().st_mtime > t
-               for p in (_HERE / f"{name}_core.py", _HERE / f"{name}_core.pxd"))
+    return is_stale(built, _HERE / f"{name}_core.py")
 
 
 def load_pure(name: str) -> ModuleType:
